@@ -1,0 +1,56 @@
+// swift-tools-version: 6.0
+// ArchSim — a deterministic discrete-event simulator of high-concurrency e-commerce backends.
+// SPDX-License-Identifier: GPL-3.0-or-later
+import PackageDescription
+
+let package = Package(
+    name: "ArchSim",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "archsim", targets: ["archsim"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // GSL (GNU Scientific Library) through a small shim header: random number generators
+        // and distributions. Debian: libgsl-dev.
+        .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
+        // Clock, event list, run loop, random streams and distributions. No domain words.
+        .target(name: "ArchSimKernel", dependencies: ["CGSL"], swiftSettings: hot),
+        // Latency histograms, time-weighted gauges, confidence intervals.
+        .target(name: "ArchSimStats", dependencies: [
+            "CGSL", .product(name: "Histogram", package: "hdrhistogram-swift"),
+        ], swiftSettings: hot),
+        // The article's components — traffic, load balancer, services, network — and the
+        // simulation that runs them.
+        .target(name: "ArchSimModel", dependencies: [
+            "ArchSimKernel", "ArchSimStats",
+            .product(name: "DequeModule", package: "swift-collections"),
+        ], swiftSettings: hot),
+        // Scenario format v1: YAML -> checked description, with file:line:column errors.
+        .target(name: "ArchSimScenario", dependencies: [
+            "ArchSimModel", .product(name: "Yams", package: "Yams"),
+        ]),
+        // CSV writers, terminal tables, progress.
+        .target(name: "ArchSimReport", dependencies: ["ArchSimModel", "ArchSimStats"]),
+        // The command line.
+        .executableTarget(name: "archsim", dependencies: [
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),
+        .testTarget(name: "ArchSimStatsTests", dependencies: ["ArchSimStats"]),
+        .testTarget(name: "ArchSimModelTests", dependencies: ["ArchSimModel", "ArchSimScenario"]),
+        .testTarget(name: "ArchSimScenarioTests", dependencies: ["ArchSimScenario"]),
+        .testTarget(name: "ValidationTests", dependencies: ["ArchSimModel", "ArchSimScenario", "ArchSimReport"]),
+        .testTarget(name: "CLITests", dependencies: ["ArchSimScenario"]),
+    ],
+    swiftLanguageModes: [.v6]
+)
+
+/// The event loop's targets: optimised hard in release; exclusivity is checked statically.
+var hot: [SwiftSetting] { [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))] }

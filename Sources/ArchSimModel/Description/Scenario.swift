@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+
+/// Nanoseconds of simulated time.
+public typealias Nanoseconds = Int64
+
+/// A checked scenario: a workload run against an architecture for a simulated time.
+///
+/// This is plain data (Ciw's habit): the scenario format builds it from YAML, validates it with
+/// positions, and the ``Simulation`` is built from it. The running simulation never sees YAML.
+/// Cross references are resolved to indices into the arrays here.
+public struct Scenario: Sendable {
+    /// Used in result rows.
+    public var name: String
+    public var description: String
+    /// Same scenario + same seed => byte-identical results.
+    public var seed: UInt64
+    /// Simulated time counted, after the warm-up (ns).
+    public var duration: Nanoseconds
+    /// Simulated time whose requests are not counted (ns). The clock starts at 0 at the start
+    /// of the warm-up; measurement covers [warmup, warmup + duration).
+    public var warmup: Nanoseconds
+    /// Independent runs with derived seeds; confidence intervals come from them.
+    public var replications: Int
+    /// Width of a timeseries.csv window (ns); default 1 s.
+    public var window: Nanoseconds
+    public var workload: Workload
+    public var architecture: Architecture
+    public var faults: [Fault]
+    /// The file it was read from, if any (for messages and relative paths).
+    public var sourcePath: String?
+
+    public init(name: String, description: String = "", seed: UInt64 = 1, duration: Nanoseconds,
+                warmup: Nanoseconds = 0, replications: Int = 1, window: Nanoseconds = 1_000_000_000,
+                workload: Workload, architecture: Architecture, faults: [Fault] = [], sourcePath: String? = nil) {
+        self.name = name; self.description = description; self.seed = seed; self.duration = duration
+        self.warmup = warmup; self.replications = replications; self.window = window
+        self.workload = workload; self.architecture = architecture; self.faults = faults
+        self.sourcePath = sourcePath
+    }
+}
+
+// MARK: - Workload
+
+/// What users do: how requests arrive, which keys they touch, and the request mix.
+public struct Workload: Sendable {
+    public var arrivals: Arrivals
+    /// Key spaces requests draw keys from, in file order.
+    public var keySpaces: [KeySpace]
+    /// The request mix, in file order (this order is the row order of summary.csv).
+    public var requestTypes: [RequestType]
+
+    public init(arrivals: Arrivals, keySpaces: [KeySpace] = [], requestTypes: [RequestType]) {
+        self.arrivals = arrivals; self.keySpaces = keySpaces; self.requestTypes = requestTypes
+    }
+}
+
+public enum Arrivals: Sendable {
+    /// Arrivals at a rate, whatever the system does.
+    case open(process: ArrivalProcess, rate: ArrivalRate)
+    /// `users` users, each sends a request, waits for its answer, thinks, repeats.
+    case closed(users: Int, think: Distribution)
+}
+
+public enum ArrivalProcess: String, Sendable, CaseIterable {
+    case poisson, constant
+}
+
+public enum ArrivalRate: Sendable, Equatable {
+    /// Requests per second.
+    case constant(Double)
+    /// Piecewise-linear rate over simulated time; constant after the last point and before the
+    /// first. Points are sorted by `at`.
+    case profile([RatePoint])
+}
+
+public struct RatePoint: Sendable, Equatable {
+    /// Simulated time (ns) from the start of the run (warm-up included).
+    public var at: Nanoseconds
+    /// Requests per second at `at`.
+    public var perSecond: Double
+    public init(at: Nanoseconds, perSecond: Double) { self.at = at; self.perSecond = perSecond }
+}
+
+/// A set of `count` keys (ids 0..<count) and how popular each is.
+public struct KeySpace: Sendable {
+    public var name: String
+    public var count: Int
+    public var popularity: Popularity
+    public init(name: String, count: Int, popularity: Popularity) {
+        self.name = name; self.count = count; self.popularity = popularity
+    }
+}
+
+public enum Popularity: Sendable, Equatable {
+    case uniform
+    /// Key of rank r (1-based; key id r-1) has probability ∝ 1 / r^s.
+    case zipf(s: Double)
+}
+
+/// One request type of the mix.
+public struct RequestType: Sendable {
+    public var name: String
+    /// Relative weight; weights need not sum to 1.
+    public var weight: Double
+    /// Index into ``Workload/keySpaces``, if the request carries a key.
+    public var keySpace: Int?
+    /// A request with no answer within this time (ns) counts as a timeout error.
+    public var timeout: Nanoseconds?
+    public init(name: String, weight: Double, keySpace: Int? = nil, timeout: Nanoseconds? = nil) {
+        self.name = name; self.weight = weight; self.keySpace = keySpace; self.timeout = timeout
+    }
+}
+
+// MARK: - Architecture
+
+/// What serves the requests.
+public struct Architecture: Sendable {
+    /// Latency added to each message between components (ns); default constant 0.
+    public var hop: Distribution
+    /// The load balancer's default policy for every service.
+    public var balancer: BalancerPolicy
+    /// For each request type (same index as ``Workload/requestTypes``): the operation serving it.
+    public var routes: [OperationRef]
+    public var services: [Service]
+    public var caches: [Cache]
+    public var databases: [Database]
+
+    public init(hop: Distribution = .constant(0), balancer: BalancerPolicy = .roundRobin, routes: [OperationRef],
+                services: [Service], caches: [Cache] = [], databases: [Database] = []) {
+        self.hop = hop; self.balancer = balancer; self.routes = routes; self.services = services
+        self.caches = caches; self.databases = databases
+    }
+}
+
+/// `service.operation`, resolved to indices.
+public struct OperationRef: Sendable, Equatable {
+    public var service: Int
+    public var operation: Int
+    public init(service: Int, operation: Int) { self.service = service; self.operation = operation }
+}
+
+public enum BalancerPolicy: String, Sendable, CaseIterable {
+    case roundRobin = "round_robin"
+    case random
+    case leastConnections = "least_connections"
+    case powerOfTwo = "power_of_two"
+    case consistentHash = "consistent_hash"
+}
+
+public enum IOMode: String, Sendable, CaseIterable {
+    /// A worker is held for the whole operation, downstream waits included.
+    case blocking
+    /// Waiting downstream (calls, delays, caches, databases) frees the worker.
+    case async
+}
+
+/// A service tier: identical instances behind the load balancer.
+public struct Service: Sendable {
+    public var name: String
+    public var instances: Int
+    /// Requests served at once per instance (thread pool).
+    public var workers: Int
+    /// Waiting requests per instance; nil = unbounded. Past it: rejected.
+    public var queueCapacity: Int?
+    /// CPU work of an instance shares this many cores (processor sharing); nil = no limit.
+    public var cores: Int?
+    public var io: IOMode
+    /// Overrides the architecture's balancer policy for this service.
+    public var balancer: BalancerPolicy?
+    public var operations: [Operation]
+
+    public init(name: String, instances: Int = 1, workers: Int = 1, queueCapacity: Int? = nil, cores: Int? = nil,
+                io: IOMode = .blocking, balancer: BalancerPolicy? = nil, operations: [Operation]) {
+        self.name = name; self.instances = instances; self.workers = workers; self.queueCapacity = queueCapacity
+        self.cores = cores; self.io = io; self.balancer = balancer; self.operations = operations
+    }
+}
+
+/// An operation computes its `cpu` time, then runs its steps in order.
+public struct Operation: Sendable {
+    public var name: String
+    public var cpu: Distribution?
+    public var steps: [Step]
+    public init(name: String, cpu: Distribution? = nil, steps: [Step] = []) {
+        self.name = name; self.cpu = cpu; self.steps = steps
+    }
+}
+
+/// What an operation does besides computing.
+public indirect enum Step: Sendable {
+    /// RPC to another service's operation, through the load balancer.
+    case call(OperationRef)
+    /// Fan-out: all run at once; the step ends when all end.
+    case parallel([Step])
+    /// Waiting on something outside.
+    case delay(Distribution)
+    /// More computing, holding the worker.
+    case cpu(Distribution)
+    /// Looks up the request's key in a cache (index into ``Architecture/caches``); runs
+    /// `onMiss` when absent.
+    case cacheGet(cache: Int, onMiss: [Step])
+    case cacheSet(cache: Int)
+    case cacheDelete(cache: Int)
+    /// A read of the database (index into ``Architecture/databases``); strong reads go to the primary.
+    case dbRead(database: Int, strong: Bool)
+    case dbWrite(database: Int)
+}
+
+// MARK: - Caches and databases
+
+public enum EvictionPolicy: String, Sendable, CaseIterable {
+    case lru, lfu, fifo, random
+}
+
+public struct Cache: Sendable {
+    public var name: String
+    /// Keys are spread over nodes by a stable hash.
+    public var nodes: Int
+    /// Entries, all nodes together.
+    public var capacity: Int
+    public var eviction: EvictionPolicy
+    /// Entries expire this long after they were set (ns); nil = never.
+    public var ttl: Nanoseconds?
+    public var latency: Distribution
+    public init(name: String, nodes: Int = 1, capacity: Int, eviction: EvictionPolicy = .lru,
+                ttl: Nanoseconds? = nil, latency: Distribution = .constant(0)) {
+        self.name = name; self.nodes = nodes; self.capacity = capacity; self.eviction = eviction
+        self.ttl = ttl; self.latency = latency
+    }
+}
+
+public struct DatabaseServer: Sendable {
+    public var connections: Int
+    public var read: Distribution
+    /// Write time (primary); for a replica, the time to apply one replicated write.
+    public var write: Distribution
+    public init(connections: Int, read: Distribution, write: Distribution) {
+        self.connections = connections; self.read = read; self.write = write
+    }
+}
+
+public enum ReadSource: String, Sendable, CaseIterable {
+    case primary, replicas
+}
+
+public struct Database: Sendable {
+    public var name: String
+    public var primary: DatabaseServer
+    public var replicaCount: Int
+    /// Each replica's server; its `write` is the apply time of a replicated write.
+    public var replica: DatabaseServer
+    public var readsFrom: ReadSource
+    /// Balancer among replicas for reads.
+    public var replicaBalancer: BalancerPolicy
+    public var replicationLag: Distribution
+    public init(name: String, primary: DatabaseServer, replicaCount: Int = 0, replica: DatabaseServer? = nil,
+                readsFrom: ReadSource = .primary, replicaBalancer: BalancerPolicy = .leastConnections,
+                replicationLag: Distribution = .constant(0)) {
+        self.name = name; self.primary = primary; self.replicaCount = replicaCount
+        self.replica = replica ?? primary; self.readsFrom = readsFrom; self.replicaBalancer = replicaBalancer
+        self.replicationLag = replicationLag
+    }
+}
+
+// MARK: - Faults
+
+/// What a fault targets, resolved.
+public enum FaultTarget: Sendable, Equatable {
+    case serviceInstance(service: Int, instance: Int)
+    case cacheNode(cache: Int, node: Int)
+    case primary(database: Int)
+    case replica(database: Int, replica: Int)
+}
+
+public enum FaultKind: Sendable, Equatable {
+    case crash
+    /// Service times multiplied by the factor.
+    case slow(factor: Double)
+}
+
+public struct Fault: Sendable {
+    /// Simulated time (ns) from the start of the run.
+    public var at: Nanoseconds
+    public var target: FaultTarget
+    public var kind: FaultKind
+    /// How long it lasts (ns); nil = to the end.
+    public var duration: Nanoseconds?
+    public init(at: Nanoseconds, target: FaultTarget, kind: FaultKind, duration: Nanoseconds?) {
+        self.at = at; self.target = target; self.kind = kind; self.duration = duration
+    }
+}
