@@ -2,14 +2,77 @@
 import CGSL
 
 extension Distribution {
-    /// Draws one value in whole nanoseconds (≥ 0). O(1) (O(log n) for an empirical histogram).
+    /// Draws one value in whole nanoseconds (≥ 0, rounded to nearest; values beyond `Int64.max`
+    /// saturate). O(1), and O(log bins) for an empirical histogram. Never allocates.
+    ///
+    /// Parameter conventions (GSL):
+    /// - normal: `mean + gsl_ran_gaussian(sd)`, redrawn while negative (truncation at 0). With a
+    ///   valid (non-negative) mean at least half of the draws are accepted; with an invalid
+    ///   negative mean the loop gives up after 10 000 redraws and returns 0.
+    /// - erlang(k, mean): `gsl_ran_gamma(k, mean / k)`.
+    /// - weibull: `gsl_ran_weibull(a: scale, b: shape)`; pareto: `gsl_ran_pareto(a: shape, b: min)`.
+    /// - empirical values: one of the values, uniformly; histogram: a bin by weight, then
+    ///   uniformly inside the bin.
+    ///
+    /// Parameters are not checked here (see ``validate()``).
     @inlinable public func sample(_ stream: RandomStream) -> Int64 {
+        let r = stream.rng
         let x: Double
         switch self {
         case .constant(let v): x = v
-        case .exponential(let mean): x = gsl_ran_exponential(stream.rng, mean)
-        default: fatalError("TODO: sampling of \(self)")
+        case .exponential(let mean): x = gsl_ran_exponential(r, mean)
+        case .uniform(let lo, let hi): x = gsl_ran_flat(r, lo, hi)
+        case .normal(let mean, let sd): x = Distribution.truncatedNormal(r, mean: mean, sd: sd)
+        case .lognormal(let mu, let sigma): x = gsl_ran_lognormal(r, mu, sigma)
+        case .gamma(let k, let theta): x = gsl_ran_gamma(r, k, theta)
+        case .erlang(let k, let mean): x = gsl_ran_gamma(r, Double(k), mean / Double(k))
+        case .weibull(let k, let lambda): x = gsl_ran_weibull(r, lambda, k)
+        case .pareto(let alpha, let xm): x = gsl_ran_pareto(r, alpha, xm)
+        case .empirical(let e): x = e.sampleValue(stream)
         }
-        return x <= 0 ? 0 : Int64(x.rounded())
+        return Distribution.wholeNanoseconds(x)
+    }
+
+    /// `x` rounded to whole ns; 0 for negative or NaN, `Int64.max` when too large.
+    @inlinable static func wholeNanoseconds(_ x: Double) -> Int64 {
+        guard x > 0 else { return 0 }
+        guard x < 0x1p63 else { return .max }
+        return Int64(x.rounded())
+    }
+
+    /// Normal truncated at 0 by rejection.
+    @inlinable static func truncatedNormal(_ r: UnsafeMutablePointer<gsl_rng>, mean: Double, sd: Double) -> Double {
+        var x = mean + gsl_ran_gaussian(r, sd)
+        var tries = 0
+        while x < 0 {
+            tries += 1
+            if tries > 10_000 { return 0 }
+            x = mean + gsl_ran_gaussian(r, sd)
+        }
+        return x
+    }
+}
+
+extension EmpiricalDistribution {
+    /// One value in ns (not rounded): a raw value chosen uniformly, or a histogram bin chosen by
+    /// weight (binary search in ``cumulative``) and a point uniform inside it. 0 when empty.
+    @inlinable public func sampleValue(_ stream: RandomStream) -> Double {
+        if !values.isEmpty {
+            return values.withUnsafeBufferPointer { $0[stream.index(below: $0.count)] }
+        }
+        return cumulative.withUnsafeBufferPointer { cum -> Double in
+            guard let total = cum.last, total > 0, binEdges.count > cum.count else { return 0 }
+            let u = stream.uniform() * total
+            // First bin whose running sum exceeds u (zero-weight bins are never chosen).
+            var lo = 0, hi = cum.count - 1
+            while lo < hi {
+                let mid = (lo &+ hi) >> 1
+                if cum[mid] > u { hi = mid } else { lo = mid &+ 1 }
+            }
+            return binEdges.withUnsafeBufferPointer { edges in
+                let a = edges[lo], b = edges[lo &+ 1]
+                return a + stream.uniform() * (b - a)
+            }
+        }
     }
 }

@@ -38,14 +38,29 @@ public struct EmpiricalDistribution: Sendable, Equatable {
     /// Histogram bin edges in ns (count = weights.count + 1), ascending; empty for raw values.
     public var binEdges: [Double]
     /// Histogram bin weights (non-negative, not all zero); empty for raw values.
-    public var weights: [Double]
+    /// Setting it recomputes ``cumulative``.
+    public var weights: [Double] { didSet { cumulative = Self.runningSums(weights) } }
+    /// Running sums of `weights` (`cumulative[i] = weights[0] + … + weights[i]`), computed once
+    /// when the distribution is built so that sampling a bin is a binary search with no
+    /// allocation. Empty for raw values.
+    public private(set) var cumulative: [Double]
     /// Where it was read from, for messages.
     public var source: String
 
     public init(values: [Double], source: String) {
-        self.values = values.sorted(); self.binEdges = []; self.weights = []; self.source = source
+        self.values = values.sorted(); self.binEdges = []; self.weights = []; self.cumulative = []
+        self.source = source
     }
     public init(binEdges: [Double], weights: [Double], source: String) {
-        self.values = []; self.binEdges = binEdges; self.weights = weights; self.source = source
+        self.values = []; self.binEdges = binEdges; self.weights = weights
+        self.cumulative = Self.runningSums(weights); self.source = source
+    }
+
+    static func runningSums(_ w: [Double]) -> [Double] {
+        var sums: [Double] = []
+        sums.reserveCapacity(w.count)
+        var total = 0.0
+        for x in w { total += x; sums.append(total) }
+        return sums
     }
 }
