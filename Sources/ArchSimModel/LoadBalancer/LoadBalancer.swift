@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+
+/// Spreads a service's requests over its instances by a policy.
+///
+/// Ties are broken deterministically: `least_connections` scans from a rotating start (so equal
+/// instances take turns), `power_of_two` keeps the first of the two draws. Instances that the
+/// balancer considers down (a failed health check) are skipped by every policy.
+struct LoadBalancer {
+    let policy: BalancerPolicy
+    let stream: RandomStream
+    let count: Int
+    private var next = 0
+    /// Consistent-hash ring: (point, instance), sorted by point; 100 virtual nodes per instance.
+    private var ring: [(point: UInt64, instance: Int32)] = []
+
+    static let virtualNodes = 100
+
+    init(policy: BalancerPolicy, service: String, instances: Int, streams: RandomStreams) {
+        self.policy = policy
+        self.count = instances
+        self.stream = streams.stream("balancer.\(service)")
+        if policy == .consistentHash {
+            for i in 0..<instances {
+                for v in 0..<Self.virtualNodes {
+                    ring.append((StableHash.fnv1a64("\(service)#\(i)#\(v)"), Int32(i)))
+                }
+            }
+            ring.sort { $0.point < $1.point || ($0.point == $1.point && $0.instance < $1.instance) }
+        }
+    }
+
+    /// The instance (0..<count) for the next request. `load(i)` is instance i's open
+    /// connections; `up(i)` whether the balancer still sends to it. Returns nil when none is up.
+    /// O(1) for round_robin, random and power_of_two; O(instances) for least_connections;
+    /// O(log(instances)) for consistent_hash.
+    mutating func pick(key: UInt64?, load: (Int) -> Int, up: (Int) -> Bool) -> Int? {
+        if count == 1 { return up(0) ? 0 : nil }
+        switch policy {
+        case .roundRobin:
+            for _ in 0..<count {
+                let i = next; next = (next + 1) % count
+                if up(i) { return i }
+            }
+            return nil
+        case .random:
+            let i = stream.index(below: count)
+            return up(i) ? i : firstUp(from: i, up)
+        case .leastConnections:
+            var best = -1, bestLoad = Int.max
+            let start = next; next = (next + 1) % count
+            for k in 0..<count {
+                let i = (start + k) % count
+                if up(i), load(i) < bestLoad { best = i; bestLoad = load(i) }
+            }
+            return best < 0 ? nil : best
+        case .powerOfTwo:
+            let a = stream.index(below: count)
+            var b = stream.index(below: count - 1)
+            if b >= a { b += 1 }
+            switch (up(a), up(b)) {
+            case (true, true): return load(b) < load(a) ? b : a
+            case (true, false): return a
+            case (false, true): return b
+            case (false, false): return firstUp(from: a, up)
+            }
+        case .consistentHash:
+            guard let key else {
+                // A request without a key has nothing to hash: take turns.
+                let i = next; next = (next + 1) % count
+                return up(i) ? i : firstUp(from: i, up)
+            }
+            let h = StableHash.mix(key)
+            var lo = 0, hi = ring.count
+            while lo < hi { let mid = (lo + hi) / 2; if ring[mid].point < h { lo = mid + 1 } else { hi = mid } }
+            // Walk clockwise to the first instance that is up.
+            for k in 0..<ring.count {
+                let i = Int(ring[(lo + k) % ring.count].instance)
+                if up(i) { return i }
+            }
+            return nil
+        }
+    }
+
+    private func firstUp(from i: Int, _ up: (Int) -> Bool) -> Int? {
+        for k in 1..<count where up((i + k) % count) { return (i + k) % count }
+        return nil
+    }
+}

@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimModel
+import Foundation
+
+/// The CSV files of `archsim run` (scenario format v1, "Results"): columns in the spec's order,
+/// rows in a stable order, times in ms.
+public enum ResultFiles {
+    public static let summaryHeader = ["scenario", "request_type", "replications", "offered", "completed", "errors",
+                                       "timeouts", "rejected", "throughput_rps", "mean_ms", "mean_ci95_ms", "p50_ms",
+                                       "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "failed"]
+    public static let componentsHeader = ["scenario", "component", "kind", "instances", "throughput_rps", "utilization",
+                                          "mean_wait_ms", "p99_wait_ms", "mean_queue_len", "rejected", "hit_ratio",
+                                          "stale_reads", "replication_lag_p99_ms"]
+    public static let replicationsHeader = ["scenario", "replication", "seed", "completed", "errors", "throughput_rps",
+                                            "mean_ms", "p50_ms", "p99_ms", "offered", "in_flight_at_end", "events"]
+    public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
+                                          "in_flight", "p50_ms", "p99_ms", "warmup"]
+
+    static func n(_ x: Double, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
+    static func n(_ x: Double?, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
+
+    public static func summary(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: summaryHeader)
+        for row in r.summary {
+            t.append([r.name, row.requestType, String(row.replications), n(row.offered, 3), n(row.completed, 3),
+                      n(row.errors, 3), n(row.timeouts, 3), n(row.rejected, 3), n(row.throughput, 3),
+                      n(row.meanMs), n(row.meanCI95Ms), n(row.p50Ms), n(row.p90Ms), n(row.p95Ms), n(row.p99Ms),
+                      n(row.p999Ms), n(row.maxMs), n(row.failed, 3)])
+        }
+        return t
+    }
+
+    public static func components(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: componentsHeader)
+        for c in r.components {
+            t.append([r.name, c.component, c.kind, String(c.instances), n(c.throughput, 3), n(c.utilization),
+                      n(c.meanWaitMs), n(c.p99WaitMs), n(c.meanQueueLength), n(c.rejected, 3), n(c.hitRatio),
+                      n(c.staleReads, 3), n(c.replicationLagP99Ms)])
+        }
+        return t
+    }
+
+    public static func replications(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: replicationsHeader)
+        for rep in r.replications {
+            let all = rep.all
+            t.append([r.name, String(rep.replication), String(rep.seed), String(all.completed), String(all.errors),
+                      n(Double(all.completed) / rep.seconds, 3), n(all.latency.mean / 1e6),
+                      n(all.latency.percentile(50) / 1e6), n(all.latency.percentile(99) / 1e6),
+                      String(all.offered), String(all.inFlight), String(rep.events)])
+        }
+        return t
+    }
+
+    public static func timeseries(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: timeseriesHeader)
+        for rep in r.replications {
+            for w in rep.timeseries {
+                t.append([r.name, String(rep.replication), n(Double(w.start) / 1e9, 9), String(w.arrivals),
+                          String(w.completed), String(w.errors), String(w.inFlight), n(w.p50 / 1e6), n(w.p99 / 1e6),
+                          w.start < r.scenario.warmup ? "1" : "0"])
+            }
+        }
+        return t
+    }
+
+    /// Writes the four files into `directory` (created if needed). Every file is rendered
+    /// first and each is written atomically, so a failure leaves no half-written file.
+    public static func write(_ r: ScenarioResult, to directory: String) throws {
+        let files = [("summary.csv", summary(r)), ("components.csv", components(r)),
+                     ("replications.csv", replications(r)), ("timeseries.csv", timeseries(r))].map { ($0, $1.text) }
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for (name, text) in files { try AtomicFile.write(text, to: (directory as NSString).appendingPathComponent(name)) }
+    }
+}

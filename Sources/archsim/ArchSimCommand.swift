@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import ArchSimModel
+import ArchSimReport
+import ArchSimScenario
+import Foundation
+
+struct ArchSimCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "archsim",
+        abstract: "Simulate high-concurrency e-commerce backends: how many requests per second, what p99, what a cache or replicas buy.",
+        discussion: """
+        A scenario (YAML, format v1) is a workload run against an architecture. `archsim run` simulates \
+        it — deterministically: the same file and seed give byte-identical CSV — and writes summary.csv, \
+        components.csv, replications.csv and timeseries.csv. Bad input exits with status 2.
+        """,
+        version: "0.1.0",
+        subcommands: [Run.self, Check.self, Bench.self])
+}
+
+/// A problem with what the user gave us (scenario file, option values): printed, exit status 2.
+struct InputError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Loads a scenario, turning its problems into one InputError listing them all.
+func loadScenario(_ path: String) throws -> Scenario {
+    do { return try ScenarioLoader.load(path: path) }
+    catch let errors as ScenarioErrors { throw InputError(description: errors.description) }
+}
+
+/// Options shared by the commands that simulate.
+struct SimulationOptions: ParsableArguments {
+    @Option(help: "Override the scenario's seed.")
+    var seed: UInt64?
+    @Option(help: "Override the number of replications.")
+    var replications: Int?
+    @Option(help: ArgumentHelp("Override the measured simulated time, e.g. 10m.", valueName: "duration"))
+    var duration: String?
+    @Option(help: ArgumentHelp("Override the warm-up, e.g. 30s.", valueName: "duration"))
+    var warmup: String?
+    @Option(help: "Replications run at once (default: the number of cores). Results do not depend on it.")
+    var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Print nothing but errors; no progress.")
+    var quiet = false
+
+    func validate() throws {
+        if let replications, replications < 1 { throw ValidationError("--replications must be at least 1, got \(replications)") }
+        if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+    }
+
+    /// The scenario with the overrides applied.
+    func apply(to scenario: Scenario) throws -> Scenario {
+        var s = scenario
+        if let seed { s.seed = seed }
+        if let replications { s.replications = replications }
+        if let duration {
+            let ns = try parseDuration(duration, option: "--duration")
+            guard ns > 0 else { throw InputError(description: "--duration: expected a positive duration, got \(duration)") }
+            s.duration = ns
+        }
+        if let warmup { s.warmup = try parseDuration(warmup, option: "--warmup") }
+        return s
+    }
+
+    func parseDuration(_ text: String, option: String) throws -> Int64 {
+        do { return try ScenarioValues.duration(text) }
+        catch { throw InputError(description: "\(option): \(error)") }
+    }
+
+    /// Runs every replication, with a progress line on a terminal unless quiet.
+    func simulate(_ scenario: Scenario) throws -> ScenarioResult {
+        let line = ProgressLine(label: scenario.name, enabled: !quiet && isatty(STDERR_FILENO) == 1)
+        defer { line.finish() }
+        do { return try Runner.run(scenario, jobs: jobs, progress: { line.update($0) }) }
+        catch let e as SimulationError { throw InputError(description: "\(scenario.sourcePath ?? scenario.name): \(e)") }
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a scenario and write its CSV results.",
+        discussion: """
+        Writes DIR/summary.csv (per request type and `all`), components.csv (per service), \
+        replications.csv (the `all` row of each replication) and timeseries.csv (per replication and \
+        window). Each file is written whole or not at all. Prints a summary table unless --quiet.
+        """)
+
+    @Argument(help: "The scenario YAML file.")
+    var file: String
+    @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the CSV files (default: out/NAME).", valueName: "dir"))
+    var out: String?
+    @OptionGroup var options: SimulationOptions
+
+    func run() throws {
+        let scenario = try options.apply(to: loadScenario(file))
+        let result = try options.simulate(scenario)
+        let dir = out ?? "out/\(scenario.name)"
+        try ResultFiles.write(result, to: dir)
+        if !options.quiet {
+            print(TerminalTable.summary(result))
+            print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv")
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate scenario files without running them.",
+        discussion: "Reports every problem of every file with file:line:column, key path and what was expected. Exit status 2 if any.")
+
+    @Argument(help: "Scenario YAML files.")
+    var files: [String]
+
+    func validate() throws { if files.isEmpty { throw ValidationError("give at least one scenario file") } }
+
+    func run() throws {
+        var problems: [String] = []
+        for file in files {
+            do {
+                let s = try ScenarioLoader.load(path: file)
+                print("\(file): ok — \(s.workload.requestTypes.count) request types, \(s.architecture.services.count) services, "
+                      + "\(s.replications) × \(formatDuration(s.duration))")
+            } catch let errors as ScenarioErrors {
+                problems.append(errors.description)
+            }
+        }
+        if !problems.isEmpty { throw InputError(description: problems.joined(separator: "\n")) }
+    }
+}

@@ -1,0 +1,71 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import ArchSimKernel
+import ArchSimModel
+import ArchSimReport
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Measure the simulator: events per second and peak memory as the model grows.",
+        discussion: """
+        Runs built-in models in this process (release build recommended), one replication each: a tier \
+        of services called in a chain, grown in services and instances at a fixed load, then the same \
+        model at growing simulated durations to show memory stays flat. Prints wall time, events per \
+        second and the process's peak resident memory (VmHWM) after each run.
+        """)
+
+    @Option(help: "Offered load of the models, requests per second.")
+    var rate: Double = 8000
+    @Option(help: "Simulated seconds of each growth step.")
+    var seconds: Int = 60
+    @Flag(help: "Also run 10 and 60 simulated minutes at the offered rate (memory flatness).")
+    var long = false
+
+    func run() throws {
+        var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
+        var steps: [(String, Int, Int, Int)] = [("chain", 1, 1, seconds), ("chain", 2, 4, seconds), ("chain", 4, 16, seconds),
+                                                ("chain", 8, 64, seconds)]
+        if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600)] }
+        for (name, services, instances, secs) in steps {
+            let scenario = Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
+            let start = Date()
+            let result = try Runner.run(scenario, jobs: 1)
+            let wall = Date().timeIntervalSince(start)
+            let rep = result.replications[0]
+            table.append([name, String(services), String(instances), String(secs), String(rep.all.offered),
+                          String(rep.events), String(format: "%.3f", wall), String(format: "%.0f", Double(rep.events) / wall),
+                          String(format: "%.1f", Self.peakResidentMB())])
+        }
+        print(table.text)
+    }
+
+    /// `services` tiers, each with `instances` instances of 8 workers; tier k calls tier k+1;
+    /// each tier computes exponential 0.5 ms. Instances are sized for ~50% utilisation.
+    static func chain(services: Int, instances: Int, rate: Double, seconds: Int) -> Scenario {
+        let ms = 1_000_000.0
+        var tiers: [Service] = []
+        for k in 0..<services {
+            let steps: [Step] = k + 1 < services ? [.call(OperationRef(service: k + 1, operation: 0))] : []
+            // Blocking workers are held through downstream calls: give upstream tiers more.
+            let workers = max(2, Int((rate * 0.5e-3 * Double(services - k) / Double(instances) * 2).rounded(.up)))
+            tiers.append(Service(name: "tier\(k)", instances: instances, workers: workers, io: .blocking,
+                                 operations: [Operation(name: "op", cpu: .exponential(mean: 0.5 * ms), steps: steps)]))
+        }
+        return Scenario(name: "bench-chain", seed: 1, duration: Int64(seconds) * 1_000_000_000, warmup: 0, replications: 1,
+                        workload: Workload(arrivals: .open(process: .poisson, rate: .constant(rate)),
+                                           requestTypes: [RequestType(name: "req", weight: 1)]),
+                        architecture: Architecture(balancer: .leastConnections, routes: [OperationRef(service: 0, operation: 0)],
+                                                   services: tiers))
+    }
+
+    /// Peak resident memory of this process (Linux VmHWM), MB; 0 where unknown.
+    static func peakResidentMB() -> Double {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+}
