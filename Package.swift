@@ -13,7 +13,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
-        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         // GSL (GNU Scientific Library) through a small shim header: random number generators
@@ -22,9 +21,7 @@ let package = Package(
         // Clock, event list, run loop, random streams and distributions. No domain words.
         .target(name: "ArchSimKernel", dependencies: ["CGSL"], swiftSettings: hot),
         // Latency histograms, time-weighted gauges, confidence intervals.
-        .target(name: "ArchSimStats", dependencies: [
-            "CGSL", .product(name: "Histogram", package: "hdrhistogram-swift"),
-        ], swiftSettings: hot),
+        .target(name: "ArchSimStats", dependencies: ["CGSL"], swiftSettings: hot),
         // The article's components — traffic, load balancer, services, network — and the
         // simulation that runs them.
         .target(name: "ArchSimModel", dependencies: [

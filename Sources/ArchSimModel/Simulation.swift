@@ -26,8 +26,8 @@ public final class Simulation {
 
     let streams: RandomStreams
     var events = EventQueue(reservingCapacity: 4096)
-    var traffic: Traffic
-    var program: Program
+    let traffic: Traffic
+    let program: Program
     let hop: Sampler?
     var balancers: [LoadBalancer] = []
     var instances: [ServiceInstance] = []
@@ -171,7 +171,10 @@ public final class Simulation {
         let s = Int(tasks[ti].service)
         let first = firstInstance[s]
         let key: UInt64? = requests[Int(tasks[ti].request)].hasKey ? requests[Int(tasks[ti].request)].key : nil
-        let picked = balancers[s].pick(key: key, load: { instances[first + $0].open }, up: { _ in true })
+        let count = balancers[s].count
+        let picked = instances.withUnsafeBufferPointer {
+            balancers[s].pick(key: key, instances: UnsafeBufferPointer(rebasing: $0[first ..< first + count]))
+        }
         guard let pick = picked else { return fail(t, .failed) }
         let inst = first + pick
         tasks[ti].instance = Int32(inst)

@@ -1,15 +1,24 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-import Histogram
 
-/// Latencies in nanoseconds, with percentiles to within 0.1% relative error (HdrHistogram,
-/// three significant digits), an exact count, sum and maximum.
+/// Latencies in nanoseconds with percentiles to within 0.1% relative error: an HdrHistogram
+/// layout with three significant digits (2,048 sub-buckets; every power-of-two range above
+/// 2,048 ns is split into 1,024 equal buckets), plus an exact count, sum and maximum.
 ///
-/// Memory is fixed (about 300 KB, whatever the number of values); `record` is O(1) and does not
-/// allocate. Values above one day are clamped to one day.
+/// It is the HdrHistogram algorithm specialised for `Int64` nanoseconds: `record` is a few
+/// integer instructions and never allocates; the generic hdrhistogram-swift package runs
+/// unspecialised code per value here (measured: 10% of a whole M/M/1 run). Memory is fixed
+/// at about 310 KB whatever the number of values. Values above one day are clamped to one day.
 public struct LatencyHistogram: Sendable {
     /// Largest trackable value: one day in ns.
-    public static let highest: UInt64 = 86_400_000_000_000
-    @usableFromInline var histogram: Histogram<UInt64>
+    public static let highest: Int64 = 86_400_000_000_000
+    @usableFromInline static let subBucketBits = 11                  // 2,048 sub-buckets
+    @usableFromInline static let halfCount = 1 << (subBucketBits - 1) // 1,024
+    static let length = index(of: highest) + 1                      // 38,912 counts
+
+    @usableFromInline var counts: [UInt64]
+    /// Range of indices ever touched since the last reset, so `reset` and queries skip the rest.
+    @usableFromInline var lowIndex = Int.max
+    @usableFromInline var highIndex = -1
     /// Number of values recorded.
     public var count: UInt64 = 0
     /// Exact sum of the values (ns), for the mean.
@@ -17,15 +26,31 @@ public struct LatencyHistogram: Sendable {
     /// Exact largest value (ns).
     public var max: Int64 = 0
 
-    public init() {
-        histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: Self.highest,
-                                      numberOfSignificantValueDigits: .three)
+    public init() { counts = Array(repeating: 0, count: Self.length) }
+
+    /// The counts index of a value: bucket = how many times it must be halved to fit in
+    /// 2,048; within the bucket, the value's top 11 bits.
+    @inlinable static func index(of v: Int64) -> Int {
+        let u = UInt64(v)
+        let bucket = Swift.max(0, 63 - (u | UInt64(2 * halfCount - 1)).leadingZeroBitCount - (subBucketBits - 1))
+        return bucket * halfCount + Int(u >> UInt64(bucket))
     }
 
-    /// Records one value (ns, ≥ 0). O(1).
+    /// The lowest value of an index's bucket and the bucket's width.
+    static func range(of index: Int) -> (low: Int64, width: Int64) {
+        var bucket = index / halfCount - 1
+        var sub = index - bucket * halfCount
+        if bucket < 0 { bucket = 0; sub = index }
+        return (Int64(sub) << Int64(bucket), Int64(1) << Int64(bucket))
+    }
+
+    /// Records one value (ns, ≥ 0). O(1), no allocation.
     @inlinable public mutating func record(_ nanoseconds: Int64) {
-        let v = nanoseconds < 0 ? 0 : nanoseconds
-        _ = histogram.record(Swift.min(UInt64(v), Self.highest))
+        let v = Swift.min(Swift.max(nanoseconds, 0), Self.highest)
+        let i = Self.index(of: v)
+        counts[i] &+= 1
+        if i < lowIndex { lowIndex = i }
+        if i > highIndex { highIndex = i }
         count &+= 1
         sum += Double(v)
         if v > max { max = v }
@@ -34,30 +59,41 @@ public struct LatencyHistogram: Sendable {
     /// Mean (ns); 0 when empty.
     public var mean: Double { count == 0 ? 0 : sum / Double(count) }
 
-    /// The value (ns) at or below which `percent`% of the values fall; 0 when empty. O(buckets).
+    /// The value (ns) at or below which `percent`% of the values fall: the middle of the bucket
+    /// holding the value of that rank (error ≤ half a bucket, 0.05%), never above the maximum.
+    /// 0 when empty. O(buckets touched).
     public func percentile(_ percent: Double) -> Double {
         guard count > 0 else { return 0 }
         if percent >= 100 { return Double(max) }
-        // HdrHistogram reports the highest value equivalent to the bucket; the bucket's middle
-        // is the unbiased estimate (error ≤ half a bucket, 0.05%).
-        let v = histogram.valueAtPercentile(percent)
-        return Double(histogram.medianEquivalentForValue(v)).clamped(upTo: Double(max))
+        // Rank of the wanted value, 1-based, as HdrHistogram: ceil(p/100 · n), at least 1.
+        let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
+        var seen: UInt64 = 0
+        for i in lowIndex...highIndex {
+            seen &+= counts[i]
+            if seen >= rank {
+                let (low, width) = Self.range(of: i)
+                return Swift.min(Double(low) + Double(width - 1) / 2, Double(max))
+            }
+        }
+        return Double(max)
     }
 
-    /// Adds another histogram's values. O(buckets).
+    /// Adds another histogram's values. O(buckets touched).
     public mutating func add(_ other: LatencyHistogram) {
-        histogram.add(other.histogram)
+        guard other.count > 0 else { return }
+        for i in other.lowIndex...other.highIndex { counts[i] &+= other.counts[i] }
+        lowIndex = Swift.min(lowIndex, other.lowIndex)
+        highIndex = Swift.max(highIndex, other.highIndex)
         count &+= other.count
         sum += other.sum
         max = Swift.max(max, other.max)
     }
 
-    /// Forgets every value. O(buckets).
+    /// Forgets every value. O(buckets touched).
     public mutating func reset() {
-        histogram.reset(); count = 0; sum = 0; max = 0
+        if highIndex >= lowIndex {
+            counts.withUnsafeMutableBufferPointer { c in for i in lowIndex...highIndex { c[i] = 0 } }
+        }
+        lowIndex = Int.max; highIndex = -1; count = 0; sum = 0; max = 0
     }
-}
-
-extension Double {
-    fileprivate func clamped(upTo limit: Double) -> Double { self > limit ? limit : self }
 }

@@ -19,13 +19,30 @@ struct Bench: ParsableCommand {
     var rate: Double = 8000
     @Option(help: "Simulated seconds of each growth step.")
     var seconds: Int = 60
-    @Flag(help: "Also run 10 and 60 simulated minutes at the offered rate (memory flatness).")
+    @Option(help: ArgumentHelp("Model sizes to run, SERVICESxINSTANCES, comma-separated.", valueName: "sizes"))
+    var sizes: String = "1x1,2x4,4x16,8x64"
+    @Flag(help: "Also run 10 and 60 simulated minutes of the 4x16 model (memory flatness).")
     var long = false
+
+    func validate() throws {
+        if parsedSizes == nil { throw ValidationError("--sizes: expected e.g. 1x1,4x16, got \(sizes)") }
+        if seconds < 1 { throw ValidationError("--seconds must be at least 1") }
+        if !(rate > 0) { throw ValidationError("--rate must be positive") }
+    }
+
+    var parsedSizes: [(Int, Int)]? {
+        var out: [(Int, Int)] = []
+        for part in sizes.split(separator: ",") {
+            let xy = part.split(separator: "x").compactMap { Int($0) }
+            guard xy.count == 2, xy[0] > 0, xy[1] > 0 else { return nil }
+            out.append((xy[0], xy[1]))
+        }
+        return out.isEmpty ? nil : out
+    }
 
     func run() throws {
         var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
-        var steps: [(String, Int, Int, Int)] = [("chain", 1, 1, seconds), ("chain", 2, 4, seconds), ("chain", 4, 16, seconds),
-                                                ("chain", 8, 64, seconds)]
+        var steps = (parsedSizes ?? []).map { ("chain", $0.0, $0.1, seconds) }
         if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600)] }
         for (name, services, instances, secs) in steps {
             let scenario = Self.chain(services: services, instances: instances, rate: rate, seconds: secs)

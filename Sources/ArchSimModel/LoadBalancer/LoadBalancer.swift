@@ -30,11 +30,13 @@ struct LoadBalancer {
         }
     }
 
-    /// The instance (0..<count) for the next request. `load(i)` is instance i's open
-    /// connections; `up(i)` whether the balancer still sends to it. Returns nil when none is up.
-    /// O(1) for round_robin, random and power_of_two; O(instances) for least_connections;
-    /// O(log(instances)) for consistent_hash.
-    mutating func pick(key: UInt64?, load: (Int) -> Int, up: (Int) -> Bool) -> Int? {
+    /// The instance (0..<count) for the next request among `instances` (the service's own):
+    /// a policy compares their open connections and skips those the balancer considers down.
+    /// Returns nil when none is up. O(1) for round_robin, random and power_of_two;
+    /// O(instances) for least_connections; O(log(instances)) for consistent_hash.
+    mutating func pick(key: UInt64?, instances: UnsafeBufferPointer<ServiceInstance>) -> Int? {
+        @inline(__always) func load(_ i: Int) -> Int { instances[i].open }
+        @inline(__always) func up(_ i: Int) -> Bool { instances[i].balancerSendsTo }
         if count == 1 { return up(0) ? 0 : nil }
         switch policy {
         case .roundRobin:

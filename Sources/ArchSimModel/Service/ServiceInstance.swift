@@ -17,6 +17,8 @@ struct ServiceInstance {
     /// Requests admitted and not yet answered (waiting, running or waiting downstream): what
     /// least_connections and power_of_two compare.
     var open = 0
+    /// Whether the load balancer sends requests here (false once a health check found it down).
+    var balancerSendsTo = true
 
     // Processor sharing (only with cores > 0): every computing task progresses at rate
     // min(1, cores / n). `virtualTime` counts work done by each of them so far (ns of work).
