@@ -11,8 +11,8 @@
 public struct LatencyHistogram: Sendable {
     /// Largest trackable value: one day in ns.
     public static let highest: Int64 = 86_400_000_000_000
-    @usableFromInline static let subBucketBits = 11                  // 2,048 sub-buckets
-    @usableFromInline static let halfCount = 1 << (subBucketBits - 1) // 1,024
+    public static let subBucketBits = 11                  // 2,048 sub-buckets
+    public static let halfCount = 1 << (subBucketBits - 1) // 1,024
     static let length = index(of: highest) + 1                      // 38,912 counts
 
     @usableFromInline var counts: [UInt64]
@@ -30,14 +30,14 @@ public struct LatencyHistogram: Sendable {
 
     /// The counts index of a value: bucket = how many times it must be halved to fit in
     /// 2,048; within the bucket, the value's top 11 bits.
-    @inlinable static func index(of v: Int64) -> Int {
+    @inlinable public static func index(of v: Int64) -> Int {
         let u = UInt64(v)
         let bucket = Swift.max(0, 63 - (u | UInt64(2 * halfCount - 1)).leadingZeroBitCount - (subBucketBits - 1))
         return bucket * halfCount + Int(u >> UInt64(bucket))
     }
 
     /// The lowest value of an index's bucket and the bucket's width.
-    static func range(of index: Int) -> (low: Int64, width: Int64) {
+    public static func range(of index: Int) -> (low: Int64, width: Int64) {
         var bucket = index / halfCount - 1
         var sub = index - bucket * halfCount
         if bucket < 0 { bucket = 0; sub = index }

@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import XCTest
+import ArchSimKernel
+
+final class EventQueueTests: XCTestCase {
+    /// Events at equal times run in scheduling order (FIFO), whatever the heap does.
+    func testEqualTimesRunInSchedulingOrder() {
+        var q = EventQueue()
+        for i in 0..<1000 { q.schedule(at: Int64(i % 3) * 10, UInt64(i)) }
+        var last: (time: Int64, payload: UInt64) = (-1, 0)
+        var n = 0
+        while let e = q.next() {
+            if e.time == last.time { XCTAssertGreaterThan(e.payload, last.payload, "FIFO among equal times") }
+            XCTAssertGreaterThanOrEqual(e.time, last.time)
+            last = (e.time, e.payload); n += 1
+        }
+        XCTAssertEqual(n, 1000)
+    }
+
+    /// Against a reference (sort by time, then sequence) over thousands of random schedules.
+    func testMatchesReferenceOrder() {
+        var x: UInt64 = 99
+        for _ in 0..<200 {
+            var q = EventQueue()
+            var reference: [(Int64, UInt64)] = []
+            var out: [UInt64] = []
+            var seq: UInt64 = 0
+            for _ in 0..<300 {
+                x = x &* 6364136223846793005 &+ 1442695040888963407
+                if x >> 62 == 0, let e = q.next() { out.append(e.payload); continue }
+                let t = q.now + Int64((x >> 33) % 5)
+                q.schedule(at: t, seq); reference.append((t, seq)); seq += 1
+            }
+            while let e = q.next() { out.append(e.payload) }
+            // Replay: the reference pops the smallest (time, seq) among those scheduled so far.
+            XCTAssertEqual(out.count, reference.count)
+            XCTAssertEqual(Set(out).count, out.count)
+            // Each popped event's time never decreases.
+            let times = out.map { p in reference.first { $0.1 == p }!.0 }
+            XCTAssertEqual(times, times.sorted())
+            for (a, b) in zip(out, out.dropFirst()) {
+                let ta = reference.first { $0.1 == a }!.0, tb = reference.first { $0.1 == b }!.0
+                if ta == tb { XCTAssertLessThan(a, b) }
+            }
+        }
+    }
+
+    func testNextBeforeLimitLeavesLaterEvents() {
+        var q = EventQueue()
+        q.schedule(at: 5, 1); q.schedule(at: 10, 2)
+        XCTAssertEqual(q.next(before: 10)?.payload, 1)
+        XCTAssertNil(q.next(before: 10))
+        XCTAssertEqual(q.count, 1)
+        XCTAssertEqual(q.now, 5)
+        q.schedule(after: 0, 3)   // at now: before the pending one at 10
+        XCTAssertEqual(q.next()?.payload, 3)
+        XCTAssertEqual(q.next()?.payload, 2)
+        XCTAssertEqual(q.processed, 3)
+    }
+}
