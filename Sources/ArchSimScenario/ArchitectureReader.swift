@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimModel
+
+/// A step as written: names not yet resolved, cursors kept for messages.
+indirect enum StepSyntax {
+    case call(String, Cursor)
+    case parallel([StepSyntax])
+    case delay(Distribution)
+    case cpu(Distribution)
+    case cacheGet(String, Cursor, onMiss: [StepSyntax])
+    case cacheSet(String, Cursor)
+    case cacheDelete(String, Cursor)
+    case dbRead(String, Cursor, strong: Bool)
+    case dbWrite(String, Cursor)
+}
+
+/// A service as written: its operations' steps still name things.
+struct ServiceSyntax {
+    var service: Service
+    var key: Cursor
+    var operations: [(name: String, key: Cursor, steps: [StepSyntax])]
+}
+
+extension ScenarioReader {
+    static let architectureKeys = ["network", "load_balancer", "routes", "services", "caches", "databases"]
+    static let serviceKeys = ["instances", "workers", "queue", "cores", "io", "load_balancer", "operations"]
+
+    /// `architecture:` — read in two passes: components first, then what refers to them
+    /// (steps, routes), then the call graph is checked for cycles.
+    func architecture(_ c: Cursor, workload: Workload) -> Architecture {
+        guard let m = map(c) else { return Architecture(routes: [], services: []) }
+        m.checkKeys(Self.architectureKeys, diagnostics)
+        var hop: Distribution = .constant(0)
+        if let network = m["network"], let n = map(network, allowNull: true) {
+            n.checkKeys(["hop"], diagnostics)
+            if let h = n["hop"], let d = distribution(h) { hop = d }
+        }
+        let balancer = m["load_balancer"].flatMap(balancer) ?? .roundRobin
+        let caches = m["caches"].map(caches) ?? []
+        let databases = m["databases"].map(databases) ?? []
+        let syntax = m.require("services", diagnostics).map(services) ?? []
+        checkUniqueNames(services: syntax, caches: m["caches"], databases: m["databases"])
+
+        var services = syntax.map(\.service)
+        var calls: [[[(OperationRef, Cursor)]]] = syntax.map { $0.operations.map { _ in [] } }
+        for (s, service) in syntax.enumerated() {
+            for (o, operation) in service.operations.enumerated() {
+                services[s].operations[o].steps = resolve(operation.steps, services: services, caches: caches,
+                                                          databases: databases, calls: &calls[s][o])
+            }
+        }
+        checkCallCycles(services, calls)
+        let routeRefs = m.require("routes", diagnostics).map { self.routes($0, workload: workload, services: services) } ?? []
+        return Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
+                            caches: caches, databases: databases)
+    }
+
+    // MARK: Services
+
+    private func services(_ c: Cursor) -> [ServiceSyntax] {
+        guard let m = map(c) else { return [] }
+        guard !m.isEmpty else { report(c, "an architecture needs at least one service"); return [] }
+        var result: [ServiceSyntax] = []
+        for entry in m.entries {
+            _ = name(entry, "service")
+            guard let s = map(entry.value, expected: "a service {instances: …, operations: …}") else { continue }
+            s.checkKeys(Self.serviceKeys, diagnostics)
+            var service = Service(name: entry.name, operations: [])
+            if let v = s["instances"] { service.instances = positiveInteger(v) ?? 1 }
+            if let v = s["workers"] { service.workers = positiveInteger(v) ?? 1 }
+            if let v = s["queue"] {
+                if v.node.text == "unbounded" { service.queueCapacity = nil } else {
+                    service.queueCapacity = integer(v, minimum: 0, "'unbounded' or a non-negative integer")
+                }
+            }
+            if let v = s["cores"] { service.cores = positiveInteger(v) }
+            if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
+            if let v = s["load_balancer"] { service.balancer = balancer(v) }
+            var operations: [(String, Cursor, [StepSyntax])] = []
+            if let ops = s.require("operations", diagnostics), let o = map(ops) {
+                if o.isEmpty { report(ops, "a service needs at least one operation") }
+                for op in o.entries {
+                    _ = name(op, "operation")
+                    guard let om = map(op.value, expected: "an operation {cpu: …, steps: […]}", allowNull: true) else { continue }
+                    om.checkKeys(["cpu", "steps"], diagnostics)
+                    let cpu = om["cpu"].flatMap(distribution)
+                    let steps = om["steps"].map(steps) ?? []
+                    service.operations.append(Operation(name: op.name, cpu: cpu))
+                    operations.append((op.name, op.key, steps))
+                }
+            }
+            result.append(ServiceSyntax(service: service, key: entry.key, operations: operations))
+        }
+        return result
+    }
+
+    /// Services, caches and databases share one namespace: they name rows of components.csv
+    /// and fault targets.
+    private func checkUniqueNames(services: [ServiceSyntax], caches: Cursor?, databases: Cursor?) {
+        var taken: [(name: String, what: String)] = services.map { ($0.service.name, "a service") }
+        for (cursor, what) in [(caches, "a cache"), (databases, "a database")] {
+            guard let cursor, case .mapping(let mapping) = cursor.node else { continue }
+            for key in mapping.keys {
+                guard let name = key.text else { continue }
+                if let other = taken.first(where: { $0.name == name }) {
+                    report(cursor.child(name, key), "the name '\(name)' is already used by \(other.what); services, caches and databases need distinct names")
+                } else {
+                    taken.append((name, what))
+                }
+            }
+        }
+    }
+
+    // MARK: Routes
+
+    private func routes(_ c: Cursor, workload: Workload, services: [Service]) -> [OperationRef] {
+        guard let m = map(c, expected: "a mapping of request type -> service.operation") else { return [] }
+        guard !services.isEmpty else { return [] } // already reported; every route would fail
+        let names = workload.requestTypes.map(\.name)
+        var routes = [OperationRef?](repeating: nil, count: names.count)
+        for entry in m.entries {
+            let ref = operation(entry.value, services: services)
+            guard let index = names.firstIndex(of: entry.name) else {
+                report(entry.key, unknown("request type", entry.name, names))
+                continue
+            }
+            routes[index] = ref ?? OperationRef(service: 0, operation: 0)
+        }
+        for (index, name) in names.enumerated() where routes[index] == nil {
+            report(c, "no route for request type '\(name)'")
+        }
+        return routes.map { $0 ?? OperationRef(service: 0, operation: 0) }
+    }
+
+    /// `service.operation` resolved, or nil with a problem at `c`.
+    func operation(_ c: Cursor, services: [Service]) -> OperationRef? {
+        guard let text = text(c, "service.operation") else { return nil }
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+            report(c, "expected service.operation, got '\(text)'")
+            return nil
+        }
+        guard let s = services.firstIndex(where: { $0.name == parts[0] }) else {
+            report(c, unknown("service", parts[0], services.map(\.name)))
+            return nil
+        }
+        guard let o = services[s].operations.firstIndex(where: { $0.name == parts[1] }) else {
+            report(c, unknown("operation", parts[1], services[s].operations.map(\.name)) + " (in service '\(parts[0])')")
+            return nil
+        }
+        return OperationRef(service: s, operation: o)
+    }
+
+    // MARK: Call cycles
+
+    /// Reports each operation-level call cycle once, at the call that closes it:
+    /// `call cycle: app.view -> cart.add -> app.view`.
+    private func checkCallCycles(_ services: [Service], _ calls: [[[(OperationRef, Cursor)]]]) {
+        enum Mark { case unvisited, onPath, done }
+        var marks = calls.map { $0.map { _ in Mark.unvisited } }
+        var path: [OperationRef] = []
+        func label(_ ref: OperationRef) -> String {
+            services[ref.service].name + "." + services[ref.service].operations[ref.operation].name
+        }
+        func visit(_ ref: OperationRef) {
+            marks[ref.service][ref.operation] = .onPath
+            path.append(ref)
+            for (callee, cursor) in calls[ref.service][ref.operation] {
+                switch marks[callee.service][callee.operation] {
+                case .onPath:
+                    let start = path.firstIndex(of: callee)!
+                    let cycle = (path[start...] + [callee]).map(label)
+                    report(cursor, "call cycle: " + cycle.joined(separator: " -> "))
+                case .unvisited: visit(callee)
+                case .done: break
+                }
+            }
+            path.removeLast()
+            marks[ref.service][ref.operation] = .done
+        }
+        for s in calls.indices {
+            for o in calls[s].indices where marks[s][o] == .unvisited { visit(OperationRef(service: s, operation: o)) }
+        }
+    }
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimModel
+
+extension ScenarioReader {
+    static let faultKeys = ["at", "target", "kind", "factor", "for"]
+
+    /// `faults:` — a list of `{at, target, kind: crash | slow, factor, for}`.
+    func faults(_ c: Cursor, architecture: Architecture) -> [Fault] {
+        guard let items = list(c, expected: "a list of faults") else { return [] }
+        var result: [Fault] = []
+        for item in items {
+            guard let m = map(item, expected: "a fault {at, target, kind}") else { continue }
+            m.checkKeys(Self.faultKeys, diagnostics)
+            let at = m.require("at", diagnostics).flatMap { duration($0, allowZero: true) }
+            let target = m.require("target", diagnostics).flatMap { faultTarget($0, architecture) }
+            var kind: FaultKind?
+            if let k = m.require("kind", diagnostics, "crash or slow"), let name = text(k, "crash | slow") {
+                switch name {
+                case "crash":
+                    kind = .crash
+                    if let f = m["factor"] { report(f, "'factor' applies to kind: slow only") }
+                case "slow":
+                    if let f = m.require("factor", diagnostics, "service times are multiplied by it"),
+                       let factor = number(f, "a positive number", { $0 > 0 }) {
+                        kind = .slow(factor: factor)
+                    }
+                default: report(k, unknown("fault kind", name, ["crash", "slow"]))
+                }
+            }
+            let length = m["for"].flatMap { duration($0, allowZero: false) }
+            if let at, let target, let kind {
+                result.append(Fault(at: at, target: target, kind: kind, duration: length))
+            }
+        }
+        return result
+    }
+
+    /// `app[0]` (service instance), `product_cache[1]` (cache node), `main.primary`,
+    /// `main.replica[2]`; anything else is a problem listing the valid targets.
+    private func faultTarget(_ c: Cursor, _ architecture: Architecture) -> FaultTarget? {
+        guard let text = text(c, "a target like app[0] or main.primary") else { return nil }
+        var base = text, index: Int?, part: String?
+        func splitIndex(_ s: String) -> (String, Int?)? {
+            guard s.hasSuffix("]"), let open = s.lastIndex(of: "[") else { return (s, nil) }
+            guard let i = Int(s[s.index(after: open)..<s.index(before: s.endIndex)]), i >= 0 else { return nil }
+            return (String(s[..<open]), i)
+        }
+        if let dot = text.firstIndex(of: ".") {
+            base = String(text[..<dot])
+            guard let (p, i) = splitIndex(String(text[text.index(after: dot)...])) else { return invalid(c, text, architecture) }
+            part = p; index = i
+        } else {
+            guard let (b, i) = splitIndex(text) else { return invalid(c, text, architecture) }
+            base = b; index = i
+        }
+        if part == nil, let s = architecture.services.firstIndex(where: { $0.name == base }) {
+            let instances = architecture.services[s].instances
+            guard let index else { report(c, "a service target names an instance: \(Self.range(base, instances))"); return nil }
+            guard index < instances else {
+                report(c, "'\(base)' has \(instances) instance\(instances == 1 ? "" : "s"); valid: \(Self.range(base, instances))")
+                return nil
+            }
+            return .serviceInstance(service: s, instance: index)
+        }
+        if part == nil, let k = architecture.caches.firstIndex(where: { $0.name == base }) {
+            let nodes = architecture.caches[k].nodes
+            guard let index else { report(c, "a cache target names a node: \(Self.range(base, nodes))"); return nil }
+            guard index < nodes else {
+                report(c, "'\(base)' has \(nodes) node\(nodes == 1 ? "" : "s"); valid: \(Self.range(base, nodes))")
+                return nil
+            }
+            return .cacheNode(cache: k, node: index)
+        }
+        if let d = architecture.databases.firstIndex(where: { $0.name == base }) {
+            let replicas = architecture.databases[d].replicaCount
+            if part == "primary", index == nil { return .primary(database: d) }
+            if part == "replica", let index {
+                guard index < replicas else {
+                    report(c, replicas == 0 ? "'\(base)' has no replicas"
+                                            : "'\(base)' has \(replicas) replica\(replicas == 1 ? "" : "s"); valid: \(Self.range(base + ".replica", replicas))")
+                    return nil
+                }
+                return .replica(database: d, replica: index)
+            }
+        }
+        return invalid(c, text, architecture)
+    }
+
+    private func invalid(_ c: Cursor, _ text: String, _ architecture: Architecture) -> FaultTarget? {
+        var valid: [String] = architecture.services.map { Self.range($0.name, $0.instances) }
+        valid += architecture.caches.map { Self.range($0.name, $0.nodes) }
+        for database in architecture.databases {
+            valid.append(database.name + ".primary")
+            if database.replicaCount > 0 { valid.append(Self.range(database.name + ".replica", database.replicaCount)) }
+        }
+        report(c, "unknown fault target '\(text)'; valid targets: " + valid.joined(separator: ", "))
+        return nil
+    }
+
+    /// `app[0]`, or `app[0..2]` for three.
+    static func range(_ name: String, _ count: Int) -> String {
+        count <= 1 ? "\(name)[0]" : "\(name)[0..\(count - 1)]"
+    }
+}

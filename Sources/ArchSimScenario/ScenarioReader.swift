@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimModel
+import Yams
+
+/// Walks a scenario's nodes and builds its description, reporting every problem with its
+/// position. Readers return a best-effort value even after a problem (so reading goes on and
+/// finds the next one); the loader throws if anything was reported.
+final class ScenarioReader {
+    let diagnostics = Diagnostics()
+    /// The scenario file's directory: empirical CSV paths fall back to it.
+    let scenarioDirectory: String
+    /// Empirical distributions already read, by resolved path (lookup only, never iterated).
+    var empiricalFiles: [String: EmpiricalDistribution?] = [:]
+
+    init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
+
+    func report(_ at: Cursor, _ message: String) { diagnostics.report(at, message) }
+
+    /// A mapping reader, or nil after reporting a wrong type.
+    func map(_ c: Cursor, expected: String = "a mapping", allowNull: Bool = false) -> MapReader? {
+        MapReader(c, diagnostics, expected: expected, allowNull: allowNull)
+    }
+
+    /// The items of a list (null reads as empty), or nil after reporting a wrong type.
+    func list(_ c: Cursor, expected: String = "a list") -> [Cursor]? {
+        if c.node.isNull { return [] }
+        guard case .sequence(let sequence) = c.node else {
+            report(c, "expected \(expected), got \(c.node.described)")
+            return nil
+        }
+        return sequence.enumerated().map { c.element($0.offset, $0.element) }
+    }
+
+    // MARK: Scalars
+
+    /// The text of a scalar, or nil after `expected <what>, got …`.
+    func text(_ c: Cursor, _ what: String) -> String? {
+        if let text = c.node.text { return text }
+        report(c, "expected \(what), got \(c.node.described)")
+        return nil
+    }
+
+    func string(_ c: Cursor) -> String? { text(c, "a string") }
+
+    /// A name that can be referred to and written in result rows: letters, digits, `_`, `-`.
+    func name(_ entry: MapReader.Entry, _ what: String) -> Bool {
+        let valid = !entry.name.isEmpty && entry.name.unicodeScalars.allSatisfy {
+            ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || $0 == "_" || $0 == "-"
+        }
+        if !valid {
+            report(entry.key, "\(what) name '\(entry.name)' may hold only letters, digits, '_' and '-'")
+        }
+        return valid
+    }
+
+    func integer(_ c: Cursor, minimum: Int, _ what: String) -> Int? {
+        guard let text = text(c, what) else { return nil }
+        guard let value = ValueSyntax.integer(text), value >= minimum else {
+            report(c, "expected \(what), got \(c.node.described)")
+            return nil
+        }
+        return value
+    }
+
+    func positiveInteger(_ c: Cursor) -> Int? { integer(c, minimum: 1, "a positive integer") }
+    func nonNegativeInteger(_ c: Cursor) -> Int? { integer(c, minimum: 0, "a non-negative integer") }
+
+    /// A number that passes `valid` (`what` says which, e.g. "a positive number").
+    func number(_ c: Cursor, _ what: String, _ valid: (Double) -> Bool) -> Double? {
+        guard let text = text(c, what) else { return nil }
+        guard let value = ValueSyntax.number(text), valid(value) else {
+            report(c, "expected \(what), got \(c.node.described)")
+            return nil
+        }
+        return value
+    }
+
+    /// A duration in whole nanoseconds; zero allowed only when `allowZero`.
+    func duration(_ c: Cursor, allowZero: Bool) -> Nanoseconds? {
+        guard let text = text(c, "a duration like 250us, 1.5ms or 10m") else { return nil }
+        do {
+            let ns = try ValueSyntax.duration(text)
+            if ns < 0 || (!allowZero && ns == 0) {
+                report(c, "expected a \(allowZero ? "non-negative" : "positive") duration, got \(text)")
+                return nil
+            }
+            return Nanoseconds(ns.rounded())
+        } catch {
+            report(c, error.message)
+            return nil
+        }
+    }
+
+    /// A rate in events per second; zero allowed only when `allowZero`.
+    func rate(_ c: Cursor, allowZero: Bool) -> Double? {
+        guard let text = text(c, "a rate like 8000/s") else { return nil }
+        do {
+            let perSecond = try ValueSyntax.rate(text)
+            if perSecond < 0 || (!allowZero && perSecond == 0) {
+                report(c, "expected a \(allowZero ? "non-negative" : "positive") rate, got \(text)")
+                return nil
+            }
+            return perSecond
+        } catch {
+            report(c, error.message)
+            return nil
+        }
+    }
+
+    /// One of an enumeration's raw values, with a did-you-mean.
+    func choice<E: RawRepresentable & CaseIterable>(_ c: Cursor, _ type: E.Type) -> E? where E.RawValue == String {
+        let names = E.allCases.map(\.rawValue)
+        guard let text = text(c, "one of " + names.joined(separator: " | ")) else { return nil }
+        if let value = E(rawValue: text) { return value }
+        report(c, unknown("value", text, names))
+        return nil
+    }
+
+    /// `{policy: round_robin}`.
+    func balancer(_ c: Cursor) -> BalancerPolicy? {
+        guard let m = map(c) else { return nil }
+        m.checkKeys(["policy"], diagnostics)
+        guard let policy = m.require("policy", diagnostics) else { return nil }
+        return choice(policy, BalancerPolicy.self)
+    }
+}

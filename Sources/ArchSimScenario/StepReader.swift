@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimModel
+
+extension ScenarioReader {
+    /// The keys that say what a step is; each step has exactly one.
+    static let stepKinds = ["call", "parallel", "delay", "cpu", "cache_get", "cache_set", "cache_delete", "db_read", "db_write"]
+    /// Keys allowed beside one kind.
+    static let stepSideKeys = [("on_miss", "cache_get"), ("consistency", "db_read")]
+
+    /// `steps:` — a list of single-kind mappings.
+    func steps(_ c: Cursor) -> [StepSyntax] {
+        guard let items = list(c, expected: "a list of steps") else { return [] }
+        return items.compactMap(step)
+    }
+
+    private func step(_ c: Cursor) -> StepSyntax? {
+        guard let m = map(c, expected: "a step (a mapping like {call: service.operation})") else { return nil }
+        let kinds = m.entries.filter { Self.stepKinds.contains($0.name) }
+        let allowed = Self.stepKinds + Self.stepSideKeys.map(\.0)
+        m.checkKeys(allowed, diagnostics)
+        guard let kind = kinds.first else {
+            if m.entries.allSatisfy({ allowed.contains($0.name) }) {
+                report(c, "a step needs one of: " + Self.stepKinds.joined(separator: ", "))
+            }
+            return nil
+        }
+        if kinds.count > 1 {
+            report(kinds[1].key, "a step has one kind; this one has '\(kind.name)' and '\(kinds[1].name)' (write them as two steps)")
+            return nil
+        }
+        for (side, owner) in Self.stepSideKeys where owner != kind.name {
+            if let entry = m.entries.first(where: { $0.name == side }) {
+                report(entry.key, "'\(side)' goes with '\(owner)', not '\(kind.name)'")
+            }
+        }
+        let v = kind.value
+        func reference(_ what: String) -> String? { text(v, "a \(what) name") }
+        switch kind.name {
+        case "call": return reference("service.operation").map { .call($0, v) }
+        case "parallel":
+            let branches = steps(v)
+            if case .sequence(let s) = v.node, s.isEmpty { report(v, "parallel needs at least one step") }
+            return .parallel(branches)
+        case "delay": return distribution(v).map { .delay($0) }
+        case "cpu": return distribution(v).map { .cpu($0) }
+        case "cache_get":
+            let onMiss = m["on_miss"].map(steps) ?? []
+            return reference("cache").map { .cacheGet($0, v, onMiss: onMiss) }
+        case "cache_set": return reference("cache").map { .cacheSet($0, v) }
+        case "cache_delete": return reference("cache").map { .cacheDelete($0, v) }
+        case "db_read":
+            var strong = false
+            if let consistency = m["consistency"], let value = text(consistency, "strong | eventual") {
+                switch value {
+                case "strong": strong = true
+                case "eventual": strong = false
+                default: report(consistency, unknown("consistency", value, ["strong", "eventual"]))
+                }
+            }
+            return reference("database").map { .dbRead($0, v, strong: strong) }
+        default: return reference("database").map { .dbWrite($0, v) }
+        }
+    }
+
+    /// Names resolved to indices; calls are also collected (with their cursors) for the cycle check.
+    func resolve(_ steps: [StepSyntax], services: [Service], caches: [Cache], databases: [Database],
+                 calls: inout [(OperationRef, Cursor)]) -> [Step] {
+        func cache(_ name: String, _ c: Cursor) -> Int {
+            if let index = caches.firstIndex(where: { $0.name == name }) { return index }
+            report(c, caches.isEmpty ? "unknown cache '\(name)' (no 'caches:' are defined)" : unknown("cache", name, caches.map(\.name)))
+            return 0
+        }
+        func database(_ name: String, _ c: Cursor) -> Int {
+            if let index = databases.firstIndex(where: { $0.name == name }) { return index }
+            report(c, databases.isEmpty ? "unknown database '\(name)' (no 'databases:' are defined)" : unknown("database", name, databases.map(\.name)))
+            return 0
+        }
+        var result: [Step] = []
+        for step in steps {
+            switch step {
+            case let .call(_, c):
+                guard let ref = operation(c, services: services) else { continue }
+                calls.append((ref, c))
+                result.append(.call(ref))
+            case let .parallel(branches):
+                result.append(.parallel(resolve(branches, services: services, caches: caches, databases: databases, calls: &calls)))
+            case let .delay(d): result.append(.delay(d))
+            case let .cpu(d): result.append(.cpu(d))
+            case let .cacheGet(name, c, onMiss):
+                let index = cache(name, c)
+                result.append(.cacheGet(cache: index, onMiss: resolve(onMiss, services: services, caches: caches,
+                                                                      databases: databases, calls: &calls)))
+            case let .cacheSet(name, c): result.append(.cacheSet(cache: cache(name, c)))
+            case let .cacheDelete(name, c): result.append(.cacheDelete(cache: cache(name, c)))
+            case let .dbRead(name, c, strong): result.append(.dbRead(database: database(name, c), strong: strong))
+            case let .dbWrite(name, c): result.append(.dbWrite(database: database(name, c)))
+            }
+        }
+        return result
+    }
+}

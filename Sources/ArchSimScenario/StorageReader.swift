@@ -1,0 +1,77 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimModel
+
+extension ScenarioReader {
+    static let cacheKeys = ["nodes", "capacity", "eviction", "ttl", "latency"]
+    static let databaseKeys = ["primary", "replicas", "reads_from", "replication_lag", "replica_balancer"]
+
+    /// `caches:` — name -> `{nodes, capacity, eviction, ttl, latency}`, in file order. A cache
+    /// with a bad field is still listed (with defaults) so references to it resolve.
+    func caches(_ c: Cursor) -> [Cache] {
+        guard let m = map(c, allowNull: true) else { return [] }
+        var result: [Cache] = []
+        for entry in m.entries {
+            _ = name(entry, "cache")
+            var cache = Cache(name: entry.name, capacity: 1)
+            defer { result.append(cache) }
+            guard let f = map(entry.value, expected: "a cache {capacity: …}") else { continue }
+            f.checkKeys(Self.cacheKeys, diagnostics)
+            if let v = f["nodes"] { cache.nodes = positiveInteger(v) ?? 1 }
+            if let v = f.require("capacity", diagnostics, "entries, all nodes together"), let capacity = positiveInteger(v) {
+                cache.capacity = capacity
+                if capacity < cache.nodes {
+                    report(v, "capacity \(capacity) is less than nodes \(cache.nodes); each node needs room for at least one entry")
+                }
+            }
+            if let v = f["eviction"] { cache.eviction = choice(v, EvictionPolicy.self) ?? .lru }
+            if let v = f["ttl"] { cache.ttl = duration(v, allowZero: false) }
+            if let v = f["latency"] { cache.latency = distribution(v) ?? .constant(0) }
+        }
+        return result
+    }
+
+    /// `databases:` — name -> primary, replicas, reads_from, replication_lag, replica_balancer.
+    func databases(_ c: Cursor) -> [Database] {
+        guard let m = map(c, allowNull: true) else { return [] }
+        var result: [Database] = []
+        let placeholder = DatabaseServer(connections: 1, read: .constant(0), write: .constant(0))
+        for entry in m.entries {
+            _ = name(entry, "database")
+            var database = Database(name: entry.name, primary: placeholder)
+            defer { result.append(database) }
+            guard let f = map(entry.value, expected: "a database {primary: …}") else { continue }
+            f.checkKeys(Self.databaseKeys, diagnostics)
+            if let v = f.require("primary", diagnostics), let p = map(v, expected: "a server {connections, read, write}") {
+                p.checkKeys(["connections", "read", "write"], diagnostics)
+                let connections = p.require("connections", diagnostics).flatMap(positiveInteger)
+                let read = p.require("read", diagnostics, "a distribution").flatMap(distribution)
+                let write = p.require("write", diagnostics, "a distribution").flatMap(distribution)
+                database.primary = DatabaseServer(connections: connections ?? 1, read: read ?? .constant(0), write: write ?? .constant(0))
+            }
+            // Replicas default to the primary's server: same connections, reads, and writes applied as fast.
+            database.replica = database.primary
+            if let v = f["replicas"] {
+                if v.node.text != nil {
+                    database.replicaCount = nonNegativeInteger(v) ?? 0
+                } else if let r = map(v, expected: "{count, connections, read, apply} or a replica count") {
+                    r.checkKeys(["count", "connections", "read", "apply"], diagnostics)
+                    database.replicaCount = r.require("count", diagnostics).flatMap(nonNegativeInteger) ?? 0
+                    if let x = r["connections"] { database.replica.connections = positiveInteger(x) ?? 1 }
+                    if let x = r["read"], let d = distribution(x) { database.replica.read = d }
+                    if let x = r["apply"], let d = distribution(x) { database.replica.write = d }
+                }
+            }
+            database.readsFrom = database.replicaCount > 0 ? .replicas : .primary
+            if let v = f["reads_from"], let source = choice(v, ReadSource.self) {
+                database.readsFrom = source
+                if source == .replicas, database.replicaCount == 0 {
+                    report(v, "reads_from: replicas needs replicas (replicas.count > 0)")
+                }
+            }
+            if let v = f["replication_lag"], let d = distribution(v) { database.replicationLag = d }
+            if let v = f["replica_balancer"], let b = balancer(v) { database.replicaBalancer = b }
+        }
+        return result
+    }
+}

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Yams
+
+/// Reading files and turning YAML text into a node tree, with problems for everything that
+/// can go wrong before the first key is read.
+enum YAMLDocument {
+    /// The text of a file, or a problem saying why not (missing, a directory, not UTF-8).
+    /// The problem is reported at `reference` when given (the key naming the file), else at
+    /// the file itself.
+    static func read(path: String, what: String, reference: Cursor?, _ diagnostics: Diagnostics) -> String? {
+        diagnostics.opened(reference?.file.name ?? path)
+        diagnostics.opened(path)
+        var isDirectory: ObjCBool = false
+        let why: String
+        if !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            why = "no such file"
+        } else if isDirectory.boolValue {
+            why = "is a directory, not a \(what) file"
+        } else if let data = FileManager.default.contents(atPath: path) {
+            if let text = String(data: data, encoding: .utf8) { return text }
+            why = "is not UTF-8 text"
+        } else {
+            why = "cannot be read"
+        }
+        if let reference {
+            diagnostics.report(reference, "\(what) file '\(path)' \(why)")
+        } else {
+            diagnostics.report(ScenarioProblem(file: path, keyPath: "", message: "\(what) file \(why)"))
+        }
+        return nil
+    }
+
+    /// The root node of `yaml`, or nil with a problem: a syntax error at its line and column,
+    /// or `empty <what> file`.
+    static func compose(_ yaml: String, file: SourceFile, what: String, _ diagnostics: Diagnostics) -> Node? {
+        diagnostics.opened(file.name)
+        do {
+            guard let root = try Yams.compose(yaml: yaml), !root.isNull else {
+                diagnostics.report(ScenarioProblem(file: file.name, keyPath: "", message: "empty \(what) file"))
+                return nil
+            }
+            return root
+        } catch let error as YamlError {
+            diagnostics.report(problem(error, file: file.name, yaml: yaml))
+            return nil
+        } catch {
+            diagnostics.report(ScenarioProblem(file: file.name, keyPath: "", message: "YAML error: \(error)"))
+            return nil
+        }
+    }
+
+    static func problem(_ error: YamlError, file: String, yaml: String) -> ScenarioProblem {
+        func at(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ScenarioProblem {
+            var message = "YAML syntax error: \(problem)"
+            if let context, !context.text.isEmpty {
+                message += " (\(context.text) at \(context.mark.line):\(context.mark.column))"
+            }
+            return ScenarioProblem(file: file, line: mark.line, column: mark.column, keyPath: "", message: message)
+        }
+        switch error {
+        case let .scanner(context, problem, mark, _): return at(mark, problem, context)
+        case let .parser(context, problem, mark, _): return at(mark, problem, context)
+        case let .composer(context, problem, mark, _): return at(mark, problem, context)
+        case let .duplicatedKeysInMapping(duplicates, context):
+            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            return ScenarioProblem(file: file, line: context.mark.line, column: context.mark.column, keyPath: "",
+                                   message: "duplicate key \(names) in a mapping")
+        case let .reader(problem, offset, _, _):
+            var line: Int?, column: Int?
+            if let offset {
+                let prefix = yaml.utf8.prefix(offset)
+                line = prefix.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+                column = prefix.reversed().prefix { $0 != UInt8(ascii: "\n") }.count + 1
+            }
+            return ScenarioProblem(file: file, line: line, column: column, keyPath: "", message: "cannot read YAML: \(problem)")
+        default:
+            return ScenarioProblem(file: file, keyPath: "", message: "YAML error: \(error)")
+        }
+    }
+}
+
+/// Path arithmetic on strings, so names in messages stay as the user wrote them.
+enum FilePath {
+    /// `scenarios/x.yaml` -> `scenarios`; `x.yaml` -> `.`; `/x.yaml` -> `/`.
+    static func directory(of path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let directory = String(path[..<slash])
+        return directory.isEmpty ? "/" : directory
+    }
+
+    /// `relative` resolved against `directory` (an absolute `relative` stays as it is).
+    static func join(_ directory: String, _ relative: String) -> String {
+        if relative.hasPrefix("/") || directory.isEmpty || directory == "." { return relative }
+        return directory.hasSuffix("/") ? directory + relative : directory + "/" + relative
+    }
+
+    /// `scenarios/mm1.yaml` -> `mm1`.
+    static func stem(_ path: String) -> String {
+        var name = path.split(separator: "/").last.map(String.init) ?? path
+        if let dot = name.lastIndex(of: "."), dot != name.startIndex { name = String(name[..<dot]) }
+        return name
+    }
+}
