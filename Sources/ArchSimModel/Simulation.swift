@@ -79,6 +79,7 @@ public final class Simulation {
             if let progress, events.processed & 0xFFFF == 0 { progress(events.now, events.processed) }
         }
         events.advance(to: end)
+        recorder.closeWindow(at: end, inFlight: recorder.inFlight)
         progress?(end, events.processed)
         return recorder.result(replication: replication, seed: seed, simulation: self)
     }
@@ -91,7 +92,7 @@ public final class Simulation {
             for u in 0..<traffic.users { events.schedule(at: traffic.thinkTime(), EventKind.userSends.payload(u)) }
         }
         if warmupEnd > 0 { events.schedule(at: warmupEnd, EventKind.warmupEnds.payload()) }
-        events.schedule(at: min(scenario.window, end), EventKind.windowEnds.payload())
+        if scenario.window < end { events.schedule(at: scenario.window, EventKind.windowEnds.payload()) }
     }
 
     @inline(__always) func dispatch(_ payload: UInt64) {
@@ -108,9 +109,9 @@ public final class Simulation {
         case .shareDone: shareDone(index, generation: UInt32((payload >> 32) & 0xFF_FFFF))
         case .windowEnds:
             recorder.closeWindow(at: events.now, inFlight: recorder.inFlight)
+            // The last window closes at the end of the run (see run()).
             let next = events.now + scenario.window
-            if next <= end { events.schedule(at: next, EventKind.windowEnds.payload()) }
-            else if events.now < end { events.schedule(at: end, EventKind.windowEnds.payload()) }
+            if next < end { events.schedule(at: next, EventKind.windowEnds.payload()) }
         case .warmupEnds: recorder.restart(at: events.now, simulation: self)
         }
     }
