@@ -169,11 +169,16 @@ public struct Service: Sendable {
     /// Overrides the architecture's balancer policy for this service.
     public var balancer: BalancerPolicy?
     public var operations: [Operation]
+    /// How the balancer notices a crashed instance.
+    public var healthCheck: HealthCheck
+    public var autoscale: Autoscale?
 
     public init(name: String, instances: Int = 1, workers: Int = 1, queueCapacity: Int? = nil, cores: Int? = nil,
-                io: IOMode = .blocking, balancer: BalancerPolicy? = nil, operations: [Operation]) {
+                io: IOMode = .blocking, balancer: BalancerPolicy? = nil, operations: [Operation],
+                healthCheck: HealthCheck = HealthCheck(), autoscale: Autoscale? = nil) {
         self.name = name; self.instances = instances; self.workers = workers; self.queueCapacity = queueCapacity
         self.cores = cores; self.io = io; self.balancer = balancer; self.operations = operations
+        self.healthCheck = healthCheck; self.autoscale = autoscale
     }
 }
 
@@ -189,8 +194,9 @@ public struct Operation: Sendable {
 
 /// What an operation does besides computing.
 public indirect enum Step: Sendable {
-    /// RPC to another service's operation, through the load balancer.
-    case call(OperationRef)
+    /// RPC to another service's operation, through the load balancer, with its timeout, retries
+    /// and circuit breaker.
+    case call(OperationRef, CallPolicy = CallPolicy())
     /// Fan-out: all run at once; the step ends when all end.
     case parallel([Step])
     /// Waiting on something outside.
@@ -205,6 +211,70 @@ public indirect enum Step: Sendable {
     /// A read of the database (index into ``Architecture/databases``); strong reads go to the primary.
     case dbRead(database: Int, strong: Bool)
     case dbWrite(database: Int)
+}
+
+/// How a caller treats one call step: how long it waits, how often it retries, whether a
+/// circuit breaker guards it.
+public struct CallPolicy: Sendable, Equatable {
+    /// The caller gives up after this long (ns) and treats the call as failed (a timeout); the
+    /// callee's work goes on. nil = wait as long as it takes.
+    public var timeout: Nanoseconds?
+    /// Further attempts after a failed one (timeout, rejection, failure). Retries are for
+    /// idempotent operations: the scenario's author declares them where that holds.
+    public var retries: Int
+    /// Wait before each retry.
+    public var backoff: Distribution
+    public var circuitBreaker: CircuitBreakerPolicy?
+    public init(timeout: Nanoseconds? = nil, retries: Int = 0, backoff: Distribution = .constant(0),
+                circuitBreaker: CircuitBreakerPolicy? = nil) {
+        self.timeout = timeout; self.retries = retries; self.backoff = backoff; self.circuitBreaker = circuitBreaker
+    }
+}
+
+/// A circuit breaker on a call step, shared by all instances of the calling service: it opens
+/// when the error rate over a rolling window reaches a threshold, fails calls at once while open,
+/// then lets one probe through (half-open): success closes it, failure opens it again.
+public struct CircuitBreakerPolicy: Sendable, Equatable {
+    /// Error fraction (0–1] that opens the breaker.
+    public var errorRate: Double
+    /// Rolling window the error rate is measured over (ns).
+    public var window: Nanoseconds
+    /// Calls needed in the window before the rate counts.
+    public var minimumCalls: Int
+    /// How long it stays open before a probe (ns).
+    public var openFor: Nanoseconds
+    public init(errorRate: Double = 0.5, window: Nanoseconds = 10_000_000_000, minimumCalls: Int = 20,
+                openFor: Nanoseconds = 5_000_000_000) {
+        self.errorRate = errorRate; self.window = window; self.minimumCalls = minimumCalls; self.openFor = openFor
+    }
+}
+
+/// How the load balancer finds out that an instance is down (and up again): it probes every
+/// `interval` and stops sending after `unhealthyAfter` failed probes in a row; one good probe
+/// brings the instance back.
+public struct HealthCheck: Sendable, Equatable {
+    public var interval: Nanoseconds
+    public var unhealthyAfter: Int
+    public init(interval: Nanoseconds = 5_000_000_000, unhealthyAfter: Int = 2) {
+        self.interval = interval; self.unhealthyAfter = unhealthyAfter
+    }
+}
+
+/// Adds or removes instances to keep utilisation near a target.
+public struct Autoscale: Sendable, Equatable {
+    public var min: Int
+    public var max: Int
+    /// Target busy-worker fraction, 0–1.
+    public var targetUtilization: Double
+    /// How often the autoscaler decides (ns).
+    public var interval: Nanoseconds
+    /// How long a new instance takes before it serves (ns).
+    public var warmup: Nanoseconds
+    public init(min: Int, max: Int, targetUtilization: Double = 0.6, interval: Nanoseconds = 30_000_000_000,
+                warmup: Nanoseconds = 60_000_000_000) {
+        self.min = min; self.max = max; self.targetUtilization = targetUtilization; self.interval = interval
+        self.warmup = warmup
+    }
 }
 
 // MARK: - Caches and databases
@@ -254,12 +324,20 @@ public struct Database: Sendable {
     /// Balancer among replicas for reads.
     public var replicaBalancer: BalancerPolicy
     public var replicationLag: Distribution
+    /// Replicated writes a replica applies at once (each holds a connection); they become
+    /// visible in commit order whatever order they finish in.
+    public var applyWorkers: Int
+    /// When the primary crashes, promote the most up-to-date replica after this long (ns);
+    /// nil = no failover (writes fail until the primary is back).
+    public var failoverAfter: Nanoseconds?
+    /// `readsFrom` defaults to replicas when there are any, as the format says.
     public init(name: String, primary: DatabaseServer, replicaCount: Int = 0, replica: DatabaseServer? = nil,
-                readsFrom: ReadSource = .primary, replicaBalancer: BalancerPolicy = .leastConnections,
-                replicationLag: Distribution = .constant(0)) {
+                readsFrom: ReadSource? = nil, replicaBalancer: BalancerPolicy = .leastConnections,
+                replicationLag: Distribution = .constant(0), applyWorkers: Int = 4, failoverAfter: Nanoseconds? = nil) {
         self.name = name; self.primary = primary; self.replicaCount = replicaCount
-        self.replica = replica ?? primary; self.readsFrom = readsFrom; self.replicaBalancer = replicaBalancer
-        self.replicationLag = replicationLag
+        self.replica = replica ?? primary; self.readsFrom = readsFrom ?? (replicaCount > 0 ? .replicas : .primary)
+        self.replicaBalancer = replicaBalancer; self.replicationLag = replicationLag
+        self.applyWorkers = applyWorkers; self.failoverAfter = failoverAfter
     }
 }
 

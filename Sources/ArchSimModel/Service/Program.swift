@@ -90,7 +90,7 @@ struct Program {
             switch step {
             case .cpu(let d): code.append(Instruction(.cpu, addSampler(d, "\(here).cpu", streams)))
             case .delay(let d): code.append(Instruction(.delay, addSampler(d, "\(here).delay", streams)))
-            case .call(let ref): code.append(Instruction(.call, Int32(ref.service), Int32(ref.operation)))
+            case .call(let ref, _): code.append(Instruction(.call, Int32(ref.service), Int32(ref.operation)))
             case .parallel(let branches):
                 let slot = forkTargets.count
                 forkTargets.append(contentsOf: repeatElement(-1, count: branches.count))
