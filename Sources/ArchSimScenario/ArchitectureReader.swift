@@ -4,7 +4,7 @@ import ArchSimModel
 
 /// A step as written: names not yet resolved, cursors kept for messages.
 indirect enum StepSyntax {
-    case call(String, Cursor)
+    case call(String, Cursor, CallPolicy)
     case parallel([StepSyntax])
     case delay(Distribution)
     case cpu(Distribution)
@@ -24,7 +24,8 @@ struct ServiceSyntax {
 
 extension ScenarioReader {
     static let architectureKeys = ["network", "load_balancer", "routes", "services", "caches", "databases"]
-    static let serviceKeys = ["instances", "workers", "queue", "cores", "io", "load_balancer", "operations"]
+    static let serviceKeys = ["instances", "workers", "queue", "cores", "io", "load_balancer", "operations",
+                              "health_check", "autoscale"]
 
     /// `architecture:` — read in two passes: components first, then what refers to them
     /// (steps, routes), then the call graph is checked for cycles.
@@ -67,7 +68,12 @@ extension ScenarioReader {
             guard let s = map(entry.value, expected: "a service {instances: …, operations: …}") else { continue }
             s.checkKeys(Self.serviceKeys, diagnostics)
             var service = Service(name: entry.name, operations: [])
-            if let v = s["instances"] { service.instances = positiveInteger(v) ?? 1 }
+            // nil when `instances` is written but does not read (already reported).
+            var instances: Int? = service.instances
+            if let v = s["instances"] {
+                instances = positiveInteger(v)
+                service.instances = instances ?? 1
+            }
             if let v = s["workers"] { service.workers = positiveInteger(v) ?? 1 }
             if let v = s["queue"] {
                 if v.node.text == "unbounded" { service.queueCapacity = nil } else {
@@ -77,6 +83,10 @@ extension ScenarioReader {
             if let v = s["cores"] { service.cores = positiveInteger(v) }
             if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
             if let v = s["load_balancer"] { service.balancer = balancer(v) }
+            if let v = s["health_check"] { service.healthCheck = healthCheck(v) }
+            if let v = s["autoscale"] {
+                service.autoscale = autoscale(v, instances: instances, instancesGiven: s["instances"])
+            }
             var operations: [(String, Cursor, [StepSyntax])] = []
             if let ops = s.require("operations", diagnostics), let o = map(ops) {
                 if o.isEmpty { report(ops, "a service needs at least one operation") }

@@ -108,6 +108,25 @@ final class ScenarioReader {
         }
     }
 
+    /// A fraction in (0, 1], or [0, 1] when `allowZero`, written `50%` or `0.5`.
+    func fraction(_ c: Cursor, allowZero: Bool = false) -> Double? {
+        let expected = "a fraction in \(allowZero ? "[0, 1]" : "(0, 1]") like 50% or 0.5"
+        guard let text = text(c, expected) else { return nil }
+        do {
+            let value = try ValueSyntax.fraction(text)
+            guard value <= 1, value > 0 || (allowZero && value == 0) else {
+                let trimmed = text.trimmingWhitespace()
+                let hint = !trimmed.hasSuffix("%") && value > 1 && value <= 100 ? " (write \(trimmed)% for a percentage)" : ""
+                report(c, "expected \(expected), got \(trimmed)\(hint)")
+                return nil
+            }
+            return value
+        } catch {
+            report(c, error.message)
+            return nil
+        }
+    }
+
     /// One of an enumeration's raw values, with a did-you-mean.
     func choice<E: RawRepresentable & CaseIterable>(_ c: Cursor, _ type: E.Type) -> E? where E.RawValue == String {
         let names = E.allCases.map(\.rawValue)

@@ -6,7 +6,8 @@ extension ScenarioReader {
     /// The keys that say what a step is; each step has exactly one.
     static let stepKinds = ["call", "parallel", "delay", "cpu", "cache_get", "cache_set", "cache_delete", "db_read", "db_write"]
     /// Keys allowed beside one kind.
-    static let stepSideKeys = [("on_miss", "cache_get"), ("consistency", "db_read")]
+    static let stepSideKeys = [("on_miss", "cache_get"), ("consistency", "db_read"),
+                               ("timeout", "call"), ("retries", "call"), ("circuit_breaker", "call")]
 
     /// `steps:` — a list of single-kind mappings.
     func steps(_ c: Cursor) -> [StepSyntax] {
@@ -37,7 +38,9 @@ extension ScenarioReader {
         let v = kind.value
         func reference(_ what: String) -> String? { text(v, "a \(what) name") }
         switch kind.name {
-        case "call": return reference("service.operation").map { .call($0, v) }
+        case "call":
+            let policy = callPolicy(m)
+            return reference("service.operation").map { .call($0, v, policy) }
         case "parallel":
             let branches = steps(v)
             if case .sequence(let s) = v.node, s.isEmpty { report(v, "parallel needs at least one step") }
@@ -79,10 +82,10 @@ extension ScenarioReader {
         var result: [Step] = []
         for step in steps {
             switch step {
-            case let .call(_, c):
+            case let .call(_, c, policy):
                 guard let ref = operation(c, services: services) else { continue }
                 calls.append((ref, c))
-                result.append(.call(ref))
+                result.append(.call(ref, policy))
             case let .parallel(branches):
                 result.append(.parallel(resolve(branches, services: services, caches: caches, databases: databases, calls: &calls)))
             case let .delay(d): result.append(.delay(d))

@@ -4,7 +4,8 @@ import ArchSimModel
 
 extension ScenarioReader {
     static let cacheKeys = ["nodes", "capacity", "eviction", "ttl", "latency"]
-    static let databaseKeys = ["primary", "replicas", "reads_from", "replication_lag", "replica_balancer"]
+    static let databaseKeys = ["primary", "replicas", "reads_from", "replication_lag", "replica_balancer", "failover"]
+    static let replicaKeys = ["count", "connections", "read", "apply", "apply_workers"]
 
     /// `caches:` — name -> `{nodes, capacity, eviction, ttl, latency}`, in file order. A cache
     /// with a bad field is still listed (with defaults) so references to it resolve.
@@ -31,7 +32,8 @@ extension ScenarioReader {
         return result
     }
 
-    /// `databases:` — name -> primary, replicas, reads_from, replication_lag, replica_balancer.
+    /// `databases:` — name -> primary, replicas, reads_from, replication_lag, replica_balancer,
+    /// failover.
     func databases(_ c: Cursor) -> [Database] {
         guard let m = map(c, allowNull: true) else { return [] }
         var result: [Database] = []
@@ -51,16 +53,22 @@ extension ScenarioReader {
             }
             // Replicas default to the primary's server: same connections, reads, and writes applied as fast.
             database.replica = database.primary
+            // False when `replicas` is written but its count does not read (already reported).
+            var replicaCountRead = true
             if let v = f["replicas"] {
+                var count: Int?
                 if v.node.text != nil {
-                    database.replicaCount = nonNegativeInteger(v) ?? 0
-                } else if let r = map(v, expected: "{count, connections, read, apply} or a replica count") {
-                    r.checkKeys(["count", "connections", "read", "apply"], diagnostics)
-                    database.replicaCount = r.require("count", diagnostics).flatMap(nonNegativeInteger) ?? 0
+                    count = nonNegativeInteger(v)
+                } else if let r = map(v, expected: "{count, connections, read, apply, apply_workers} or a replica count") {
+                    r.checkKeys(Self.replicaKeys, diagnostics)
+                    count = r.require("count", diagnostics).flatMap(nonNegativeInteger)
                     if let x = r["connections"] { database.replica.connections = positiveInteger(x) ?? 1 }
                     if let x = r["read"], let d = distribution(x) { database.replica.read = d }
                     if let x = r["apply"], let d = distribution(x) { database.replica.write = d }
+                    if let x = r["apply_workers"], let n = integer(x, minimum: 1, "an integer ≥ 1") { database.applyWorkers = n }
                 }
+                database.replicaCount = count ?? 0
+                replicaCountRead = count != nil
             }
             database.readsFrom = database.replicaCount > 0 ? .replicas : .primary
             if let v = f["reads_from"], let source = choice(v, ReadSource.self) {
@@ -71,6 +79,12 @@ extension ScenarioReader {
             }
             if let v = f["replication_lag"], let d = distribution(v) { database.replicationLag = d }
             if let v = f["replica_balancer"], let b = balancer(v) { database.replicaBalancer = b }
+            if let v = f["failover"] {
+                database.failoverAfter = failover(v)
+                if replicaCountRead, database.replicaCount == 0 {
+                    report(v, "failover needs a replica to promote (replicas.count > 0)")
+                }
+            }
         }
         return result
     }

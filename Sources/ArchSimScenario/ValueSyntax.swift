@@ -6,7 +6,8 @@ struct SyntaxError: Error {
     init(_ message: String) { self.message = message }
 }
 
-/// The value syntax of scenario format v1: numbers, durations with units, rates with units.
+/// The value syntax of scenario format v1: numbers, durations with units, rates with units,
+/// fractions as percentages.
 /// Pure functions of text; the readers add positions.
 enum ValueSyntax {
     static let durationUnits: [(name: String, nanoseconds: Double)] = [
@@ -61,6 +62,21 @@ enum ValueSyntax {
             throw SyntaxError("unknown rate unit '\(unit)' in '\(trimmed)' (units: /s, /m, /h)")
         }
         return value / seconds
+    }
+
+    /// A fraction written as a percentage (`50%`, `12.5 %`) or as a plain number (`0.5`). The
+    /// range is the caller's to check; a plain number above 1 is read as it is (so `50` is 50,
+    /// which a caller wanting 0–1 rejects, hinting at `50%`).
+    static func fraction(_ text: String) throws(SyntaxError) -> Double {
+        let trimmed = text.trimmingWhitespace()
+        guard let (value, rest) = leadingNumber(trimmed[...]) else {
+            throw SyntaxError("expected a fraction like 50% or 0.5, got '\(trimmed)'")
+        }
+        switch rest.trimmingWhitespace() {
+        case "": return value
+        case "%": return value / 100
+        default: throw SyntaxError("expected a fraction like 50% or 0.5, got '\(trimmed)'")
+        }
     }
 
     /// Reads `[+-]digits[.digits][e[+-]digits]` (underscores allowed between digits) from the

@@ -187,10 +187,11 @@ final class FragmentTests: XCTestCase {
         """, more: Self.storageFragment))
         let st = steps(s, "front", "checkout")
         XCTAssertEqual(st.count, 9)
-        guard case let .call(payment) = st[0] else { return XCTFail("\(st[0])") }
+        guard case let .call(payment, policy) = st[0] else { return XCTFail("\(st[0])") }
         XCTAssertEqual(payment, OperationRef(service: 2, operation: 0))
-        guard case let .parallel(branches) = st[1], branches.count == 2, case let .call(profile) = branches[0],
-              case let .call(stock) = branches[1] else { return XCTFail("\(st[1])") }
+        XCTAssertEqual(policy, CallPolicy())
+        guard case let .parallel(branches) = st[1], branches.count == 2, case let .call(profile, _) = branches[0],
+              case let .call(stock, _) = branches[1] else { return XCTFail("\(st[1])") }
         XCTAssertEqual(profile, OperationRef(service: 3, operation: 0))
         XCTAssertEqual(stock, OperationRef(service: 4, operation: 0))
         guard case let .cacheGet(cache, onMiss) = st[2], onMiss.count == 2,
