@@ -4,12 +4,13 @@ import ArchSimStats
 
 /// One replication of a scenario: the model's state and the event loop that drives it.
 ///
-/// Follow a request: ``Traffic`` makes it arrive (`arrival`), the ``LoadBalancer`` picks an
-/// instance of the routed service (`admit`), the ``ServiceInstance`` gives it a worker or queues
-/// it, and its operation's compiled ``Program`` runs (`run`): compute, call other services over
-/// the network (`deliver` / `answered`), fork and join, wait. When the root operation ends the
-/// request is answered (`finishRequest`) and recorded in the ``Recorder``, from which
-/// ``ReplicationResult`` and then the CSV rows come.
+/// Follow a request: ``Traffic`` makes it arrive (`arrive`), the ``LoadBalancer`` picks an
+/// instance of the routed service (`admit`, Service/), the ``ServiceInstance`` gives it a worker
+/// or queues it, and its operation's compiled ``Program`` runs (`run`): compute, call other
+/// services over the network (`issueCall` / `answered`), use the ``DistributedCache`` (Cache/)
+/// and the ``ReplicaSet`` (Database/), fork and join, wait. When the root operation ends the
+/// request is answered (`finishRequest`) and recorded by the ``Recorder``, from which
+/// ``ReplicationResult`` and then the CSV rows come. Faults/ crashes and slows components.
 ///
 /// Events are `UInt64` payloads: kind in the top 8 bits, a generation in the next 24, an
 /// index in the low 32. State lives in arrays of value types indexed by integers; free slots are
@@ -24,6 +25,7 @@ public final class Simulation {
     /// End of the run (ns).
     public let end: Int64
 
+    /// Owns every stream below; it must live as long as the simulation.
     let streams: RandomStreams
     var events = EventQueue(reservingCapacity: 4096)
     let traffic: Traffic
@@ -34,13 +36,16 @@ public final class Simulation {
     /// First instance index of each service in `instances`.
     var firstInstance: [Int] = []
     let asyncService: [Bool]
+    var breakers: [CircuitBreaker]
+    var caches: [DistributedCache]
+    var databases: [ReplicaSet]
     var tasks: [Task] = []
     var freeTasks: [Int32] = []
     var requests: [Request] = []
     var freeRequests: [Int32] = []
     var recorder: Recorder
-    /// Scratch list reused by processor-sharing completions.
-    var finished: [Int32] = []
+    /// Scratch list reused by processor-sharing completions and crashes.
+    var scratch: [Int32] = []
 
     public init(scenario: Scenario, replication: Int) throws(SimulationError) {
         self.scenario = scenario
@@ -65,6 +70,10 @@ public final class Simulation {
                                           instances: service.instances, streams: streams))
         }
         asyncService = arch.services.map { $0.io == .async }
+        breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
+        let streams = self.streams
+        caches = arch.caches.map { DistributedCache($0, streams: streams) }
+        databases = arch.databases.map { ReplicaSet($0, streams: streams) }
         recorder = Recorder(scenario: scenario)
     }
 
@@ -79,9 +88,9 @@ public final class Simulation {
             if let progress, events.processed & 0xFFFF == 0 { progress(events.now, events.processed) }
         }
         events.advance(to: end)
-        recorder.closeWindow(at: end, inFlight: recorder.inFlight)
+        closeWindow()
         progress?(end, events.processed)
-        return recorder.result(replication: replication, seed: seed, simulation: self)
+        return recorder.result(simulation: self)
     }
 
     func start() {
@@ -93,10 +102,12 @@ public final class Simulation {
         }
         if warmupEnd > 0 { events.schedule(at: warmupEnd, EventKind.warmupEnds.payload()) }
         if scenario.window < end { events.schedule(at: scenario.window, EventKind.windowEnds.payload()) }
+        scheduleFaults()
     }
 
     @inline(__always) func dispatch(_ payload: UInt64) {
         let index = Int(truncatingIfNeeded: payload & 0xFFFF_FFFF)
+        let generation = UInt32((payload >> 32) & 0xFF_FFFF)
         switch EventKind(rawValue: UInt8(payload >> 56))! {
         case .arrival:
             arrive(user: -1)
@@ -105,15 +116,31 @@ public final class Simulation {
         case .resume: resume(Int32(index))
         case .deliver: admit(Int32(index))
         case .answered: answered(Int32(index))
-        case .timeout: timeout(Int32(index), generation: UInt32((payload >> 32) & 0xFF_FFFF))
-        case .shareDone: shareDone(index, generation: UInt32((payload >> 32) & 0xFF_FFFF))
+        case .timeout: timeout(Int32(index), generation: generation)
+        case .shareDone: shareDone(index, generation: generation)
+        case .callTimeout: callTimedOut(Int32(index), generation: generation)
+        case .retry: retry(Int32(index))
+        case .dbArrive: databaseArrive(Int32(index))
+        case .queryDone: queryDone(Int32(index), generation: generation)
+        case .shipArrive: shipArrive(index)
+        case .applyDone: applyDone(index, token: generation)
+        case .faultStarts: faultStarts(index)
+        case .faultEnds: faultEnds(index)
+        case .healthDown: healthDown(index)
+        case .healthUp: healthUp(index)
+        case .failover: failover(database: index)
         case .windowEnds:
-            recorder.closeWindow(at: events.now, inFlight: recorder.inFlight)
+            closeWindow()
             // The last window closes at the end of the run (see run()).
             let next = events.now + scenario.window
             if next < end { events.schedule(at: next, EventKind.windowEnds.payload()) }
         case .warmupEnds: recorder.restart(at: events.now, simulation: self)
         }
+    }
+
+    func closeWindow() {
+        let open = breakers.reduce(0) { $0 + ($1.state == .closed ? 0 : 1) }
+        recorder.closeWindow(at: events.now, breakersOpen: open)
     }
 
     // MARK: - Requests
@@ -130,9 +157,9 @@ public final class Simulation {
             events.schedule(after: timeout, EventKind.timeout.payload(Int(r), generation: requests[Int(r)].generation))
         }
         let route = scenario.architecture.routes[type]
-        let t = allocateTask(Task(request: r, parent: -1, service: Int32(route.service),
+        let t = allocateTask(Task(request: r, parent: Task.client, service: Int32(route.service),
                                   pc: program.entry[route.service][route.operation], isBranch: false))
-        tasks[Int(t)].endPC = endPC(from: tasks[Int(t)].pc)
+        tasks[Int(t)].endPC = program.endOf[Int(tasks[Int(t)].pc)]
         admit(t)
     }
 
@@ -145,10 +172,10 @@ public final class Simulation {
                               latency: events.now - requests[i].arrival, failure: failure, at: events.now)
             userThinks(requests[i].user)
         }
-        requests[i].generation &+= 1
-        freeRequests.append(r)
+        releaseRequestIfDone(r)
     }
 
+    /// The request's own timeout: its client gives up; the work downstream goes on.
     func timeout(_ r: Int32, generation: UInt32) {
         let i = Int(r)
         guard requests[i].generation & 0xFF_FFFF == generation, !requests[i].answered else { return }
@@ -163,221 +190,32 @@ public final class Simulation {
         events.schedule(after: traffic.thinkTime(), EventKind.userSends.payload(Int(user)))
     }
 
-    // MARK: - Services
-
-    /// A task reaches its service: the balancer picks an instance, which runs it, queues it or
-    /// rejects it.
-    func admit(_ t: Int32) {
-        let ti = Int(t)
-        let s = Int(tasks[ti].service)
-        let first = firstInstance[s]
-        let key: UInt64? = requests[Int(tasks[ti].request)].hasKey ? requests[Int(tasks[ti].request)].key : nil
-        let count = balancers[s].count
-        let picked = instances.withUnsafeBufferPointer {
-            balancers[s].pick(key: key, instances: UnsafeBufferPointer(rebasing: $0[first ..< first + count]))
-        }
-        guard let pick = picked else { return fail(t, .failed) }
-        let inst = first + pick
-        tasks[ti].instance = Int32(inst)
-        if instances[inst].busy < instances[inst].workers {
-            instances[inst].open += 1
-            instances[inst].busy += 1
-            recorder.workerTaken(service: s, at: events.now)
-            recorder.waited(service: s, 0, at: events.now)
-            tasks[ti].holdsWorker = true
-            run(t)
-        } else if instances[inst].queue.count < instances[inst].queueCapacity {
-            instances[inst].open += 1
-            tasks[ti].queuedAt = events.now
-            instances[inst].queue.append(t)
-            recorder.queued(service: s, delta: 1, at: events.now)
-        } else {
-            recorder.rejected(service: s, at: events.now)
-            tasks[ti].instance = -1
-            fail(t, .rejected)
-        }
-    }
-
-    /// The task could not be served: answer its caller with an error.
-    func fail(_ t: Int32, _ failure: Failure) {
-        tasks[Int(t)].failure = failure
-        reply(t)
-    }
-
-    /// Sends a finished (or failed) task's answer back to its caller.
-    func reply(_ t: Int32) {
-        let ti = Int(t)
-        if tasks[ti].parent < 0 {
-            let r = tasks[ti].request, failure = tasks[ti].failure
-            freeTask(t)
-            finishRequest(r, failure: failure)
-        } else if let hop {
-            events.schedule(after: hop.sample(), EventKind.answered.payload(ti))
-        } else {
-            answered(t)
-        }
-    }
-
-    /// A called operation's answer reaches its caller.
-    func answered(_ t: Int32) {
-        let ti = Int(t)
-        let parent = tasks[ti].parent
-        if tasks[ti].failure != .ok && tasks[Int(parent)].failure == .ok {
-            tasks[Int(parent)].failure = tasks[ti].failure
-        }
-        freeTask(t)
-        resume(parent)
-    }
-
-    /// Gives a worker back to instance `inst`: the longest-waiting task takes it.
-    func releaseWorker(_ inst: Int) {
-        let s = Int(instances[inst].service)
-        if let next = instances[inst].queue.popFirst() {
-            recorder.queued(service: s, delta: -1, at: events.now)
-            recorder.waited(service: s, events.now - tasks[Int(next)].queuedAt, at: events.now)
-            tasks[Int(next)].holdsWorker = true
-            run(next)
-        } else {
-            instances[inst].busy -= 1
-            recorder.workerReleased(service: s, at: events.now)
-        }
-    }
-
-    /// A task's wait is over (compute, delay, call or join): go on with its next instruction.
-    /// An `io: async` task that gave its worker back needs one again before computing.
-    func resume(_ t: Int32) {
-        let ti = Int(t)
-        if tasks[ti].failure != .ok { tasks[ti].pc = tasks[ti].endPC }
-        if !tasks[ti].holdsWorker && !tasks[ti].isBranch && program.code[Int(tasks[ti].pc)].op == .cpu {
-            let inst = Int(tasks[ti].instance)
-            if instances[inst].busy < instances[inst].workers {
-                instances[inst].busy += 1
-                recorder.workerTaken(service: Int(instances[inst].service), at: events.now)
-                tasks[ti].holdsWorker = true
-            } else {
-                // Already admitted: it waits for a worker whatever the queue's bound.
-                tasks[ti].queuedAt = events.now
-                instances[inst].queue.append(t)
-                recorder.queued(service: Int(instances[inst].service), delta: 1, at: events.now)
-                return
-            }
-        }
-        run(t)
-    }
-
-    /// An `io: async` task gives its worker back while it waits downstream.
-    @inline(__always) func waitDownstream(_ ti: Int) {
-        if tasks[ti].holdsWorker && !tasks[ti].isBranch && asyncService[Int(tasks[ti].service)] {
-            tasks[ti].holdsWorker = false
-            releaseWorker(Int(tasks[ti].instance))
-        }
-    }
-
-    /// Runs task `t` from its program counter until it has to wait.
-    func run(_ t: Int32) {
-        let ti = Int(t)
-        let instruction = program.code[Int(tasks[ti].pc)]
-        tasks[ti].pc += 1
-        switch instruction.op {
-        case .cpu:
-            let work = program.samplers[Int(instruction.a)].sample()
-            let inst = Int(tasks[ti].instance)
-            if instances[inst].cores > 0 {
-                shareAdd(t, work: work, instance: inst)
-            } else {
-                events.schedule(after: work, EventKind.resume.payload(ti))
-            }
-        case .delay:
-            let wait = program.samplers[Int(instruction.a)].sample()
-            waitDownstream(ti)
-            events.schedule(after: wait, EventKind.resume.payload(ti))
-        case .call:
-            let service = Int(instruction.a)
-            let child = allocateTask(Task(request: tasks[ti].request, parent: t, service: instruction.a,
-                                          pc: program.entry[service][Int(instruction.b)], isBranch: false))
-            tasks[Int(child)].endPC = endPC(from: tasks[Int(child)].pc)
-            waitDownstream(ti)
-            if let hop { events.schedule(after: hop.sample(), EventKind.deliver.payload(Int(child))) }
-            else { admit(child) }
-        case .fork:
-            let count = Int(instruction.b)
-            tasks[ti].pending = Int32(count)
-            waitDownstream(ti)
-            for b in 0..<count {
-                let pc = program.forkTargets[Int(instruction.a) + b]
-                let branch = allocateTask(Task(request: tasks[ti].request, parent: t, service: tasks[ti].service,
-                                               pc: pc, isBranch: true))
-                tasks[Int(branch)].instance = tasks[ti].instance
-                tasks[Int(branch)].endPC = endPC(from: pc)
-                run(branch)
-            }
-        case .branchEnd:
-            let parent = Int(tasks[ti].parent)
-            if tasks[ti].failure != .ok && tasks[parent].failure == .ok { tasks[parent].failure = tasks[ti].failure }
-            freeTask(t)
-            tasks[parent].pending -= 1
-            if tasks[parent].pending == 0 { resume(Int32(parent)) }
-        case .end:
-            let inst = Int(tasks[ti].instance)
-            if tasks[ti].holdsWorker {
-                tasks[ti].holdsWorker = false
-                releaseWorker(inst)
-            }
-            instances[inst].open -= 1
-            recorder.served(service: Int(tasks[ti].service), at: events.now)
-            reply(t)
-        }
-    }
-
-    /// The pc of the `end` or `branchEnd` closing the code that starts at `pc`.
-    @inline(__always) func endPC(from pc: Int32) -> Int32 { program.endOf[Int(pc)] }
-
-    // MARK: - Processor sharing
-
-    func shareAdd(_ t: Int32, work: Int64, instance inst: Int) {
-        instances[inst].advanceVirtualTime(to: events.now)
-        tasks[Int(t)].shareFinish = instances[inst].virtualTime + Double(work)
-        instances[inst].computing.append(t)
-        shareReschedule(inst)
-    }
-
-    func shareReschedule(_ inst: Int) {
-        instances[inst].completionGeneration &+= 1
-        guard !instances[inst].computing.isEmpty else { return }
-        var soonest = Double.infinity
-        for t in instances[inst].computing { soonest = min(soonest, tasks[Int(t)].shareFinish) }
-        let wait = max(0, (soonest - instances[inst].virtualTime) / instances[inst].shareRate)
-        events.schedule(after: Int64(wait.rounded(.up)),
-                        EventKind.shareDone.payload(inst, generation: instances[inst].completionGeneration))
-    }
-
-    func shareDone(_ inst: Int, generation: UInt32) {
-        guard instances[inst].completionGeneration & 0xFF_FFFF == generation else { return }
-        instances[inst].advanceVirtualTime(to: events.now)
-        let v = instances[inst].virtualTime
-        finished.removeAll(keepingCapacity: true)
-        // Keep the order of `computing` (deterministic) for those that stay and those done.
-        var kept = 0
-        for k in 0..<instances[inst].computing.count {
-            let t = instances[inst].computing[k]
-            if tasks[Int(t)].shareFinish <= v + 0.5 { finished.append(t) }
-            else { instances[inst].computing[kept] = t; kept += 1 }
-        }
-        instances[inst].computing.removeLast(instances[inst].computing.count - kept)
-        shareReschedule(inst)
-        let done = finished
-        for t in done { resume(t) }
-    }
-
     // MARK: - Pools
 
     func allocateTask(_ task: Task) -> Int32 {
+        requests[Int(task.request)].tasks += 1
         if let t = freeTasks.popLast() { tasks[Int(t)] = task; return t }
         tasks.append(task)
         return Int32(tasks.count - 1)
     }
 
-    func freeTask(_ t: Int32) { freeTasks.append(t) }
+    func freeTask(_ t: Int32) {
+        let r = tasks[Int(t)].request
+        tasks[Int(t)].alive = false
+        freeTasks.append(t)
+        requests[Int(r)].tasks -= 1
+        releaseRequestIfDone(r)
+    }
+
+    /// A request's slot is reused once it is answered and none of its work is left.
+    func releaseRequestIfDone(_ r: Int32) {
+        let i = Int(r)
+        if requests[i].answered && requests[i].tasks == 0 {
+            requests[i].generation &+= 1
+            requests[i].tasks = -1   // released: never twice
+            freeRequests.append(r)
+        }
+    }
 
     func allocateRequest(_ request: Request) -> Int32 {
         if let r = freeRequests.popLast() {
@@ -393,12 +231,21 @@ public final class Simulation {
 
 /// Why a request or call failed.
 public enum Failure: UInt8, Sendable {
-    case ok, rejected, failed, timeout
+    /// Not failed.
+    case ok
+    /// A queue was full.
+    case rejected
+    /// A component was down, or a circuit breaker open.
+    case failed
+    /// No answer in time (the request's or a call's timeout).
+    case timeout
 }
 
 /// Kinds of events, packed in a payload's top byte.
 enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
+    case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone
+    case faultStarts, faultEnds, healthDown, healthUp, failover
 
     @inline(__always) func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {
         UInt64(rawValue) << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: index))
@@ -416,15 +263,24 @@ struct Request {
     /// The closed-workload user who sent it, or -1.
     var user: Int32
     var answered = false
+    /// Tasks still working for it; the slot is reused when answered and none is left.
+    var tasks: Int32 = 0
     /// Bumped when the slot is reused, so a stale timeout is ignored.
     var generation: UInt32 = 0
+
+    @inline(__always) var optionalKey: UInt64? { hasKey ? key : nil }
 }
 
 /// A piece of work in progress: an operation running at a service for one request, or one
 /// branch of a parallel step.
 struct Task {
+    /// `parent` of a root task: the client waits for it.
+    static let client: Int32 = -1
+    /// `parent` of a task nobody waits for any more (its caller timed out, or crashed).
+    static let detached: Int32 = -2
+
     var request: Int32
-    /// The task waiting for this one (-1: the client).
+    /// The task waiting for this one, ``client`` or ``detached``.
     var parent: Int32
     var service: Int32
     var instance: Int32 = -1
@@ -433,8 +289,27 @@ struct Task {
     var endPC: Int32 = 0
     /// Branches still running (fork).
     var pending: Int32 = 0
+    /// The call being waited for.
+    var child: Int32 = -1
+    /// Bumped by every call and database wait, so a stale timeout or completion is ignored.
+    var generation: UInt32 = 0
+    /// Attempts made of the current call step beyond the first.
+    var attempt: Int32 = 0
+    /// Database wait: (database, server) and that server's epoch when the query started.
+    var database: Int32 = -1
+    var server: Int32 = -1
+    var serverEpoch: UInt32 = 0
+    /// Waiting for, or running, a query at (database, server).
+    var atDatabase = false
+    var alive = true
     var holdsWorker = false
     var isBranch: Bool
+    /// Waiting in its instance's queue for a worker.
+    var queued = false
+    /// Computing under processor sharing (no event of its own).
+    var sharing = false
+    /// Its instance crashed: the next event that reaches it frees it.
+    var killed = false
     var failure: Failure = .ok
     var queuedAt: Int64 = 0
     /// Processor sharing: virtual time at which its CPU work is done.

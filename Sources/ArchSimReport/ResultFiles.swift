@@ -7,14 +7,15 @@ import Foundation
 public enum ResultFiles {
     public static let summaryHeader = ["scenario", "request_type", "replications", "offered", "completed", "errors",
                                        "timeouts", "rejected", "throughput_rps", "mean_ms", "mean_ci95_ms", "p50_ms",
-                                       "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "failed"]
+                                       "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "failed", "stale_reads"]
     public static let componentsHeader = ["scenario", "component", "kind", "instances", "throughput_rps", "utilization",
                                           "mean_wait_ms", "p99_wait_ms", "mean_queue_len", "rejected", "hit_ratio",
-                                          "stale_reads", "replication_lag_p99_ms"]
+                                          "stale_reads", "replication_lag_p99_ms", "replication_lag_p50_ms", "lost_writes"]
     public static let replicationsHeader = ["scenario", "replication", "seed", "completed", "errors", "throughput_rps",
                                             "mean_ms", "p50_ms", "p99_ms", "offered", "in_flight_at_end", "events"]
     public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
-                                          "in_flight", "p50_ms", "p99_ms", "warmup"]
+                                          "in_flight", "p50_ms", "p99_ms", "warmup", "timeouts", "rejected", "failed",
+                                          "retries", "breakers_open"]
 
     static func n(_ x: Double, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
     static func n(_ x: Double?, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
@@ -25,7 +26,7 @@ public enum ResultFiles {
             t.append([r.name, row.requestType, String(row.replications), n(row.offered, 3), n(row.completed, 3),
                       n(row.errors, 3), n(row.timeouts, 3), n(row.rejected, 3), n(row.throughput, 3),
                       n(row.meanMs), n(row.meanCI95Ms), n(row.p50Ms), n(row.p90Ms), n(row.p95Ms), n(row.p99Ms),
-                      n(row.p999Ms), n(row.maxMs), n(row.failed, 3)])
+                      n(row.p999Ms), n(row.maxMs), n(row.failed, 3), n(row.staleReads, 3)])
         }
         return t
     }
@@ -35,7 +36,7 @@ public enum ResultFiles {
         for c in r.components {
             t.append([r.name, c.component, c.kind, String(c.instances), n(c.throughput, 3), n(c.utilization),
                       n(c.meanWaitMs), n(c.p99WaitMs), n(c.meanQueueLength), n(c.rejected, 3), n(c.hitRatio),
-                      n(c.staleReads, 3), n(c.replicationLagP99Ms)])
+                      n(c.staleReads, 3), n(c.replicationLagP99Ms), n(c.replicationLagP50Ms), n(c.lostWrites, 3)])
         }
         return t
     }
@@ -58,7 +59,8 @@ public enum ResultFiles {
             for w in rep.timeseries {
                 t.append([r.name, String(rep.replication), n(Double(w.start) / 1e9, 9), String(w.arrivals),
                           String(w.completed), String(w.errors), String(w.inFlight), n(w.p50 / 1e6), n(w.p99 / 1e6),
-                          w.start < r.scenario.warmup ? "1" : "0"])
+                          w.start < r.scenario.warmup ? "1" : "0", String(w.timeouts), String(w.rejected),
+                          String(w.failed), String(w.retries), String(w.breakersOpen)])
             }
         }
         return t

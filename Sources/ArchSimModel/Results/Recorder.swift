@@ -40,11 +40,11 @@ struct Recorder {
         inFlight -= 1
         inSystem.add(-1, at: now)
         if measured { measuredInFlight -= 1 }
-        if failure == .ok {
-            window.completed += 1
-            windowLatency.record(latency)
-        } else {
-            window.errors += 1
+        switch failure {
+        case .ok: window.completed += 1; windowLatency.record(latency)
+        case .timeout: window.errors += 1; window.timeouts += 1
+        case .rejected: window.errors += 1; window.rejected += 1
+        case .failed: window.errors += 1; window.failed += 1
         }
         guard measured else { return }
         switch failure {
@@ -67,22 +67,33 @@ struct Recorder {
     /// End of the warm-up: time-weighted gauges start afresh.
     mutating func restart(at now: Int64, simulation: Simulation) {
         inSystem.restart(at: now)
+        for d in simulation.databases.indices {
+            for s in simulation.databases[d].servers.indices {
+                simulation.databases[d].servers[s].busyGauge.restart(at: now)
+                simulation.databases[d].servers[s].queueGauge.restart(at: now)
+            }
+        }
         for s in services.indices {
             services[s].busy.restart(at: now)
             services[s].queue.restart(at: now)
         }
     }
 
-    mutating func closeWindow(at now: Int64, inFlight: Int) {
+    mutating func retried(at now: Int64) { window.retries += 1 }
+    mutating func staleRead(type: Int, measured: Bool) { if measured { types[type].staleReads += 1 } }
+
+    mutating func closeWindow(at now: Int64, breakersOpen: Int) {
         rows.append(WindowRow(start: windowStart, arrivals: window.arrivals, completed: window.completed,
                               errors: window.errors, inFlight: inFlight,
-                              p50: windowLatency.percentile(50), p99: windowLatency.percentile(99)))
+                              p50: windowLatency.percentile(50), p99: windowLatency.percentile(99),
+                              timeouts: window.timeouts, rejected: window.rejected, failed: window.failed,
+                              retries: window.retries, breakersOpen: breakersOpen))
         window = WindowCounts()
         windowLatency.reset()
         windowStart = now
     }
 
-    func result(replication: Int, seed: UInt64, simulation: Simulation) -> ReplicationResult {
+    func result(simulation: Simulation) -> ReplicationResult {
         let seconds = Double(end - warmupEnd) / 1e9
         let serviceResults = services.enumerated().map { s, c in
             ServiceResult(instances: simulation.scenario.architecture.services[s].instances,
@@ -91,8 +102,23 @@ struct Recorder {
                           meanWaitMs: c.wait.mean / 1e6, p99WaitMs: c.wait.percentile(99) / 1e6,
                           meanQueueLength: c.queue.mean(until: end), rejected: c.rejected, served: c.served)
         }
-        return ReplicationResult(replication: replication, seed: seed, seconds: seconds, types: types,
-                                 services: serviceResults, timeseries: rows, events: simulation.events.processed,
+        let cacheResults = simulation.caches.map { cache in
+            CacheResult(nodes: cache.nodes.map { CacheNodeResult(gets: $0.gets, hits: $0.hits, operations: $0.operations) })
+        }
+        let databaseResults = simulation.databases.map { db in
+            DatabaseResult(servers: db.servers.map { server in
+                DatabaseServerResult(throughput: Double(server.served) / seconds,
+                                     utilization: server.busyGauge.mean(until: end) / Double(server.connections),
+                                     meanWaitMs: server.wait.mean / 1e6, p99WaitMs: server.wait.percentile(99) / 1e6,
+                                     meanQueueLength: server.queueGauge.mean(until: end), staleReads: server.staleReads,
+                                     lagP50Ms: server.lag.count > 0 ? server.lag.percentile(50) / 1e6 : nil,
+                                     lagP99Ms: server.lag.count > 0 ? server.lag.percentile(99) / 1e6 : nil,
+                                     served: server.served)
+            }, lostWrites: db.lostWrites)
+        }
+        return ReplicationResult(replication: simulation.replication, seed: simulation.seed, seconds: seconds, types: types,
+                                 services: serviceResults, caches: cacheResults, databases: databaseResults,
+                                 timeseries: rows, events: simulation.events.processed,
                                  inFlightAtEnd: inFlight, measuredInFlightAtEnd: measuredInFlight,
                                  meanInSystem: inSystem.mean(until: end))
     }
@@ -105,6 +131,8 @@ public struct RequestTypeCounts: Sendable {
     public var timeouts = 0
     public var rejected = 0
     public var failed = 0
+    /// Replica reads of these requests that missed a committed write.
+    public var staleReads = 0
     /// Latencies of completed requests (ns).
     public var latency = LatencyHistogram()
     public var errors: Int { timeouts + rejected + failed }
@@ -123,7 +151,7 @@ struct ServiceCounts {
 }
 
 struct WindowCounts {
-    var arrivals = 0, completed = 0, errors = 0
+    var arrivals = 0, completed = 0, errors = 0, timeouts = 0, rejected = 0, failed = 0, retries = 0
 }
 
 /// One window of timeseries.csv.
@@ -138,6 +166,49 @@ public struct WindowRow: Sendable {
     /// Latency percentiles (ns) of the requests completed in the window; 0 when none.
     public var p50: Double
     public var p99: Double
+    /// Errors by kind, and call retries, in the window.
+    public var timeouts: Int
+    public var rejected: Int
+    public var failed: Int
+    public var retries: Int
+    /// Circuit breakers open or half-open at the window's end.
+    public var breakersOpen: Int
+}
+
+/// A cache's measurements in one replication (after the warm-up), per node.
+public struct CacheResult: Sendable {
+    public var nodes: [CacheNodeResult]
+    public var gets: Int { nodes.reduce(0) { $0 + $1.gets } }
+    public var hits: Int { nodes.reduce(0) { $0 + $1.hits } }
+    public var operations: Int { nodes.reduce(0) { $0 + $1.operations } }
+    public var hitRatio: Double? { gets == 0 ? nil : Double(hits) / Double(gets) }
+}
+
+public struct CacheNodeResult: Sendable {
+    public var gets: Int
+    public var hits: Int
+    public var operations: Int
+    public var hitRatio: Double? { gets == 0 ? nil : Double(hits) / Double(gets) }
+}
+
+/// A database's measurements in one replication: server 0 is the configured primary.
+public struct DatabaseResult: Sendable {
+    public var servers: [DatabaseServerResult]
+    /// Writes lost by a failover.
+    public var lostWrites: Int
+}
+
+public struct DatabaseServerResult: Sendable {
+    /// Queries served per second (a replica's applied writes are not counted).
+    public var throughput: Double
+    public var utilization: Double
+    public var meanWaitMs: Double
+    public var p99WaitMs: Double
+    public var meanQueueLength: Double
+    public var staleReads: Int
+    public var lagP50Ms: Double?
+    public var lagP99Ms: Double?
+    public var served: Int
 }
 
 /// A service tier's measurements in one replication (after the warm-up).
@@ -163,6 +234,10 @@ public struct ReplicationResult: Sendable {
     public var types: [RequestTypeCounts]
     /// Per service, in file order.
     public var services: [ServiceResult]
+    /// Per cache, in file order.
+    public var caches: [CacheResult]
+    /// Per database, in file order.
+    public var databases: [DatabaseResult]
     public var timeseries: [WindowRow]
     public var events: UInt64
     /// Requests (warm-up included) still unanswered at the end.
@@ -179,6 +254,7 @@ public struct ReplicationResult: Sendable {
         for t in types {
             total.offered += t.offered; total.completed += t.completed; total.timeouts += t.timeouts
             total.rejected += t.rejected; total.failed += t.failed; total.latency.add(t.latency)
+            total.staleReads += t.staleReads
         }
         return total
     }

@@ -23,16 +23,58 @@ public struct ScenarioResult: Sendable {
         return rows
     }
 
-    /// One row per component (services in file order).
+    /// One row per component: services, then each cache and its nodes, then each database's
+    /// primary and replicas, in file order.
     public var components: [ComponentRow] {
-        scenario.architecture.services.enumerated().map { s, service in
-            let r = replications.map { $0.services[s] }
-            func mean(_ f: (ServiceResult) -> Double) -> Double { ConfidenceInterval(r.map(f)).mean }
-            return ComponentRow(component: service.name, kind: "service", instances: service.instances,
-                                throughput: mean(\.throughput), utilization: mean(\.utilization),
-                                meanWaitMs: mean(\.meanWaitMs), p99WaitMs: mean(\.p99WaitMs),
-                                meanQueueLength: mean(\.meanQueueLength), rejected: mean { Double($0.rejected) })
+        func mean<T>(_ values: [T], _ f: (T) -> Double) -> Double { ConfidenceInterval(values.map(f)).mean }
+        func meanOfPresent<T>(_ values: [T], _ f: (T) -> Double?) -> Double? {
+            let present = values.compactMap(f)
+            return present.isEmpty ? nil : ConfidenceInterval(present).mean
         }
+        let arch = scenario.architecture
+        var rows: [ComponentRow] = arch.services.enumerated().map { s, service in
+            let r = replications.map { $0.services[s] }
+            return ComponentRow(component: service.name, kind: "service", instances: service.instances,
+                                throughput: mean(r, \.throughput), utilization: mean(r, \.utilization),
+                                meanWaitMs: mean(r, \.meanWaitMs), p99WaitMs: mean(r, \.p99WaitMs),
+                                meanQueueLength: mean(r, \.meanQueueLength), rejected: mean(r) { Double($0.rejected) })
+        }
+        let seconds = replications.map(\.seconds)
+        for (c, cache) in arch.caches.enumerated() {
+            let r = replications.map { $0.caches[c] }
+            var row = ComponentRow(component: cache.name, kind: "cache", instances: cache.nodes,
+                                   throughput: ConfidenceInterval(zip(r, seconds).map { Double($0.operations) / $1 }).mean)
+            row.hitRatio = meanOfPresent(r, \.hitRatio)
+            rows.append(row)
+            for n in 0..<cache.nodes {
+                var node = ComponentRow(component: "\(cache.name)[\(n)]", kind: "cache", instances: 1,
+                                        throughput: ConfidenceInterval(zip(r, seconds).map { Double($0.nodes[n].operations) / $1 }).mean)
+                node.hitRatio = meanOfPresent(r) { $0.nodes[n].hitRatio }
+                rows.append(node)
+            }
+        }
+        for (d, db) in arch.databases.enumerated() {
+            let r = replications.map { $0.databases[d] }
+            for s in 0...db.replicaCount {
+                let servers = r.map { $0.servers[s] }
+                let server = s == 0 ? db.primary : db.replica
+                var row = ComponentRow(component: s == 0 ? "\(db.name).primary" : "\(db.name).replica[\(s - 1)]",
+                                       kind: s == 0 ? "db_primary" : "db_replica", instances: 1,
+                                       throughput: mean(servers, \.throughput), utilization: mean(servers, \.utilization),
+                                       meanWaitMs: mean(servers, \.meanWaitMs), p99WaitMs: mean(servers, \.p99WaitMs),
+                                       meanQueueLength: mean(servers, \.meanQueueLength), rejected: nil)
+                _ = server
+                if s > 0 {
+                    row.staleReads = mean(servers) { Double($0.staleReads) }
+                    row.replicationLagP99Ms = meanOfPresent(servers, \.lagP99Ms)
+                    row.replicationLagP50Ms = meanOfPresent(servers, \.lagP50Ms)
+                } else if db.replicaCount > 0 {
+                    row.lostWrites = mean(r) { Double($0.lostWrites) }
+                }
+                rows.append(row)
+            }
+        }
+        return rows
     }
 }
 
@@ -41,6 +83,8 @@ public struct SummaryRow: Sendable {
     public var requestType: String
     public var replications: Int
     public var offered, completed, errors, timeouts, rejected, failed: Double
+    /// Reads from replicas that missed a committed write.
+    public var staleReads: Double
     public var throughput: Double
     public var meanMs: Double
     public var meanCI95Ms: Double?
@@ -58,6 +102,7 @@ public struct SummaryRow: Sendable {
         timeouts = mean { Double($0.timeouts) }
         rejected = mean { Double($0.rejected) }
         failed = mean { Double($0.failed) }
+        staleReads = mean { Double($0.staleReads) }
         throughput = ConfidenceInterval(zip(counts, seconds).map { Double($0.completed) / $1 }).mean
         let withLatency = counts.filter { $0.latency.count > 0 }
         replicationMeansMs = withLatency.map { $0.latency.mean / 1e6 }
@@ -84,4 +129,14 @@ public struct ComponentRow: Sendable {
     public var hitRatio: Double? = nil
     public var staleReads: Double? = nil
     public var replicationLagP99Ms: Double? = nil
+    public var replicationLagP50Ms: Double? = nil
+    /// Writes lost by failovers (a primary's row).
+    public var lostWrites: Double? = nil
+
+    public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
+                meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil) {
+        self.component = component; self.kind = kind; self.instances = instances; self.throughput = throughput
+        self.utilization = utilization; self.meanWaitMs = meanWaitMs; self.p99WaitMs = p99WaitMs
+        self.meanQueueLength = meanQueueLength; self.rejected = rejected
+    }
 }

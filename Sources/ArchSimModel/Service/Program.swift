@@ -7,8 +7,19 @@ import ArchSimKernel
     case cpu
     /// Wait for a sampled time (outside the system). a = sampler.
     case delay
-    /// Call service a's operation b through the load balancer, wait for the answer.
+    /// Call service a's operation b through the load balancer, wait for the answer; c = the
+    /// call policy (index into callPolicies).
     case call
+    /// Look the request's key up in cache a; on a hit jump to b (past the on_miss code).
+    case cacheGet
+    /// Store the request's key in cache a.
+    case cacheSet
+    /// Remove the request's key from cache a.
+    case cacheDelete
+    /// Read from database a; b = 1 for a strong read (primary).
+    case dbRead
+    /// Write to database a (primary).
+    case dbWrite
     /// Start b branches whose entry points are forkTargets[a ..< a+b]; wait for all.
     case fork
     /// End of a parallel branch: tell the parent.
@@ -17,12 +28,22 @@ import ArchSimKernel
     case end
 }
 
-/// One instruction: an opcode and two integer operands (12 bytes, no references).
+/// One instruction: an opcode and three integer operands (16 bytes, no references).
 @usableFromInline struct Instruction {
     @usableFromInline var op: Opcode
     @usableFromInline var a: Int32
     @usableFromInline var b: Int32
-    init(_ op: Opcode, _ a: Int32 = 0, _ b: Int32 = 0) { self.op = op; self.a = a; self.b = b }
+    @usableFromInline var c: Int32
+    init(_ op: Opcode, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0) { self.op = op; self.a = a; self.b = b; self.c = c }
+}
+
+/// A call step's policy, ready to run: timeout (0 = none), retries, backoff, breaker index.
+struct CallRule {
+    var timeout: Int64
+    var retries: Int32
+    var backoff: Sampler?
+    /// Index into the simulation's breakers, or -1.
+    var breaker: Int32
 }
 
 /// A distribution with its own random stream.
@@ -42,6 +63,9 @@ struct Program {
     var code: [Instruction] = []
     var forkTargets: [Int32] = []
     var samplers: [Sampler] = []
+    var callRules: [CallRule] = []
+    /// The policies of the circuit breakers (one per call step that has one).
+    var breakerPolicies: [CircuitBreakerPolicy] = []
     /// Entry pc of each operation: [service][operation].
     var entry: [[Int32]] = []
     /// For each pc, the pc of the `end` or `branchEnd` that closes its code.
@@ -90,14 +114,29 @@ struct Program {
             switch step {
             case .cpu(let d): code.append(Instruction(.cpu, addSampler(d, "\(here).cpu", streams)))
             case .delay(let d): code.append(Instruction(.delay, addSampler(d, "\(here).delay", streams)))
-            case .call(let ref, _): code.append(Instruction(.call, Int32(ref.service), Int32(ref.operation)))
+            case .call(let ref, let policy):
+                var rule = CallRule(timeout: policy.timeout ?? 0, retries: Int32(policy.retries), backoff: nil, breaker: -1)
+                if policy.retries > 0 { rule.backoff = Sampler(distribution: policy.backoff, stream: streams.stream("\(here).backoff")) }
+                if let breaker = policy.circuitBreaker {
+                    breakerPolicies.append(breaker)
+                    rule.breaker = Int32(breakerPolicies.count - 1)
+                }
+                callRules.append(rule)
+                code.append(Instruction(.call, Int32(ref.service), Int32(ref.operation), Int32(callRules.count - 1)))
             case .parallel(let branches):
                 let slot = forkTargets.count
                 forkTargets.append(contentsOf: repeatElement(-1, count: branches.count))
                 code.append(Instruction(.fork, Int32(slot), Int32(branches.count)))
                 for (b, branch) in branches.enumerated() { pending.append((slot + b, branch, "\(here).\(b)")) }
-            case .cacheGet, .cacheSet, .cacheDelete, .dbRead, .dbWrite:
-                throw SimulationError.unsupported("caches and databases are not simulated yet (\(here))")
+            case .cacheGet(let cache, let onMiss):
+                let at = code.count
+                code.append(Instruction(.cacheGet, Int32(cache)))
+                try emit(onMiss, path: "\(here).on_miss", streams: streams, pending: &pending)
+                code[at].b = Int32(code.count)
+            case .cacheSet(let cache): code.append(Instruction(.cacheSet, Int32(cache)))
+            case .cacheDelete(let cache): code.append(Instruction(.cacheDelete, Int32(cache)))
+            case .dbRead(let db, let strong): code.append(Instruction(.dbRead, Int32(db), strong ? 1 : 0))
+            case .dbWrite(let db): code.append(Instruction(.dbWrite, Int32(db)))
             }
         }
     }

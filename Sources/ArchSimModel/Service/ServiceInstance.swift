@@ -19,6 +19,10 @@ struct ServiceInstance {
     var open = 0
     /// Whether the load balancer sends requests here (false once a health check found it down).
     var balancerSendsTo = true
+    /// Crashed: requests sent here fail.
+    var down = false
+    /// CPU times are multiplied by this (a `slow` fault).
+    var slowFactor = 1.0
 
     // Processor sharing (only with cores > 0): every computing task progresses at rate
     // min(1, cores / n). `virtualTime` counts work done by each of them so far (ns of work).
