@@ -122,7 +122,7 @@ public final class Simulation {
         case .retry: retry(Int32(index))
         case .dbArrive: databaseArrive(Int32(index))
         case .queryDone: queryDone(Int32(index), generation: generation)
-        case .shipArrive: shipArrive(index)
+        case .shipArrive: shipArrive(index, generation: generation)
         case .applyDone: applyDone(index, token: generation)
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
@@ -138,10 +138,7 @@ public final class Simulation {
         }
     }
 
-    func closeWindow() {
-        let open = breakers.reduce(0) { $0 + ($1.state == .closed ? 0 : 1) }
-        recorder.closeWindow(at: events.now, breakersOpen: open)
-    }
+    func closeWindow() { recorder.roll(events.now) }
 
     // MARK: - Requests
 

@@ -116,6 +116,11 @@ struct DatabaseInstance {
     /// Writes shipped and not yet arrived: (sequence, commit time), in order.
     var shipping = Deque<(seq: Int64, committedAt: Int64)>()
     var lastArrival: Int64 = 0
+    /// Bumped when the primary crashes: shipments on their way are held back (stale events ignored).
+    var shipEpoch: UInt32 = 0
+    /// Writes not yet shipped when the primary crashed: re-sent when it comes back, lost if a
+    /// replica is promoted instead.
+    var held = Deque<(seq: Int64, committedAt: Int64)>()
     /// Writes arrived and not yet being applied, in order.
     var relay = Deque<(seq: Int64, committedAt: Int64)>()
     /// Apply jobs waiting in `queue` for a connection.
@@ -123,6 +128,8 @@ struct DatabaseInstance {
     /// Writes being applied, in sequence order; `done` once applied (visible when all before are).
     var applying = Deque<(seq: Int64, committedAt: Int64, token: UInt32, done: Bool)>()
     var applyToken: UInt32 = 0
+    /// Writes that became visible out of commit order: always 0 (an invariant the tests check).
+    var orderViolations = 0
 
     // Statistics after the warm-up.
     var busyGauge = TimeWeighted()

@@ -104,14 +104,28 @@ extension Simulation {
             let arrival = max(databases[d].servers[s].lastArrival, now + databases[d].lag.sample())
             databases[d].servers[s].lastArrival = arrival
             databases[d].servers[s].shipping.append((seq, now))
-            events.schedule(at: arrival, EventKind.shipArrive.payload(d << 16 | s))
+            events.schedule(at: arrival, EventKind.shipArrive.payload(d << 16 | s, generation: databases[d].servers[s].shipEpoch))
         }
     }
 
-    /// A shipped write reaches a replica's relay log (in commit order: arrivals are FIFO).
-    func shipArrive(_ code: Int) {
+    /// Ships held writes again (the primary is back), in order, each after a fresh lag.
+    func reship(database d: Int, server s: Int) {
+        let now = events.now
+        while let write = databases[d].servers[s].held.popFirst() {
+            let arrival = max(databases[d].servers[s].lastArrival, now + databases[d].lag.sample())
+            databases[d].servers[s].lastArrival = arrival
+            databases[d].servers[s].shipping.append(write)
+            events.schedule(at: arrival, EventKind.shipArrive.payload(d << 16 | s, generation: databases[d].servers[s].shipEpoch))
+        }
+    }
+
+    /// A shipped write reaches a replica's relay log (in commit order: arrivals are FIFO). The
+    /// replication lag models the binlog's whole way, sending included: a write still on its way
+    /// when the primary crashes had not left it.
+    func shipArrive(_ code: Int, generation: UInt32) {
         let d = code >> 16, s = code & 0xFFFF
-        guard let write = databases[d].servers[s].shipping.popFirst() else { return }
+        guard databases[d].servers[s].shipEpoch & 0xFF_FFFF == generation,
+              let write = databases[d].servers[s].shipping.popFirst() else { return }
         databases[d].servers[s].relay.append(write)
         startApplies(database: d, server: s)
     }
@@ -153,6 +167,7 @@ extension Simulation {
         let now = events.now
         while let first = databases[d].servers[s].applying.first, first.done {
             databases[d].servers[s].applying.removeFirst()
+            if first.seq != databases[d].servers[s].visible + 1 { databases[d].servers[s].orderViolations += 1 }
             databases[d].servers[s].visible = first.seq
             if now >= warmupEnd { databases[d].servers[s].lag.record(now - first.committedAt) }
         }

@@ -127,8 +127,14 @@ extension Simulation {
         while let job = server.applying.popLast() { server.relay.prepend((job.seq, job.committedAt)) }
         databases[d].servers[s] = server
         failDatabaseWaiters(database: d, server: s)
-        if s == databases[d].primary, let after = databases[d].failoverAfter {
-            events.schedule(after: after, EventKind.failover.payload(d))
+        if s == databases[d].primary {
+            // What the primary had not sent yet stays with it.
+            for r in databases[d].servers.indices where r != s {
+                databases[d].servers[r].held.append(contentsOf: databases[d].servers[r].shipping)
+                databases[d].servers[r].shipping.removeAll()
+                databases[d].servers[r].shipEpoch &+= 1
+            }
+            if let after = databases[d].failoverAfter { events.schedule(after: after, EventKind.failover.payload(d)) }
         }
     }
 
@@ -143,6 +149,9 @@ extension Simulation {
 
     func recoverDatabaseServer(database d: Int, server s: Int) {
         databases[d].servers[s].down = false
+        if s == databases[d].primary {
+            for r in databases[d].servers.indices where r != s { reship(database: d, server: r) }
+        }
         if s != databases[d].primary && databases[d].servers[s].role == .primary {
             // A failed-over primary comes back as a replica, re-cloned from the new primary.
             databases[d].servers[s].role = .replica
@@ -174,6 +183,7 @@ extension Simulation {
             databases[d].servers[s].visible = min(databases[d].servers[s].visible, survived)
             databases[d].servers[s].relay.removeAll { $0.seq > survived }
             databases[d].servers[s].shipping.removeAll { $0.seq > survived }
+            databases[d].servers[s].held.removeAll()
         }
     }
 }

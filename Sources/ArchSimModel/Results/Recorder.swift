@@ -18,6 +18,10 @@ struct Recorder {
     var window = WindowCounts()
     var windowLatency = LatencyHistogram()
     var windowStart: Int64 = 0
+    var windowEnd: Int64
+    let windowWidth: Int64
+    /// Circuit breakers open or half-open now (kept by the simulation).
+    var breakersOpen = 0
     var rows: [WindowRow] = []
 
     init(scenario: Scenario) {
@@ -25,11 +29,34 @@ struct Recorder {
         end = scenario.warmup + scenario.duration
         types = scenario.workload.requestTypes.map { _ in RequestTypeCounts() }
         services = scenario.architecture.services.map { ServiceCounts(workers: $0.workers * $0.instances) }
-        let rowsExpected = Int(end / max(1, scenario.window)) + 2
+        windowWidth = max(1, scenario.window)
+        windowEnd = min(windowWidth, end)
+        let rowsExpected = Int(end / windowWidth) + 2
         rows.reserveCapacity(min(rowsExpected, 1 << 20))
     }
 
+    /// Closes the windows that end at or before `now`, so that what happens at a window's end
+    /// instant counts in the next window, whatever the order of events at that instant.
+    @inline(__always) mutating func roll(_ now: Int64) {
+        if now >= windowEnd { rollWindows(now) }
+    }
+
+    mutating func rollWindows(_ now: Int64) {
+        while now >= windowEnd && windowStart < end {
+            rows.append(WindowRow(start: windowStart, arrivals: window.arrivals, completed: window.completed,
+                                  errors: window.errors, inFlight: inFlight,
+                                  p50: windowLatency.percentile(50), p99: windowLatency.percentile(99),
+                                  timeouts: window.timeouts, rejected: window.rejected, failed: window.failed,
+                                  retries: window.retries, breakersOpen: breakersOpen))
+            window = WindowCounts()
+            windowLatency.reset()
+            windowStart = windowEnd
+            windowEnd = min(windowStart + windowWidth, end)
+        }
+    }
+
     mutating func arrived(type: Int, measured: Bool, at now: Int64) {
+        roll(now)
         inFlight += 1
         inSystem.add(1, at: now)
         window.arrivals += 1
@@ -37,6 +64,7 @@ struct Recorder {
     }
 
     mutating func answered(type: Int, measured: Bool, latency: Int64, failure: Failure, at now: Int64) {
+        roll(now)
         inFlight -= 1
         inSystem.add(-1, at: now)
         if measured { measuredInFlight -= 1 }
@@ -79,19 +107,8 @@ struct Recorder {
         }
     }
 
-    mutating func retried(at now: Int64) { window.retries += 1 }
+    mutating func retried(at now: Int64) { roll(now); window.retries += 1 }
     mutating func staleRead(type: Int, measured: Bool) { if measured { types[type].staleReads += 1 } }
-
-    mutating func closeWindow(at now: Int64, breakersOpen: Int) {
-        rows.append(WindowRow(start: windowStart, arrivals: window.arrivals, completed: window.completed,
-                              errors: window.errors, inFlight: inFlight,
-                              p50: windowLatency.percentile(50), p99: windowLatency.percentile(99),
-                              timeouts: window.timeouts, rejected: window.rejected, failed: window.failed,
-                              retries: window.retries, breakersOpen: breakersOpen))
-        window = WindowCounts()
-        windowLatency.reset()
-        windowStart = now
-    }
 
     func result(simulation: Simulation) -> ReplicationResult {
         let seconds = Double(end - warmupEnd) / 1e9
@@ -113,7 +130,8 @@ struct Recorder {
                                      meanQueueLength: server.queueGauge.mean(until: end), staleReads: server.staleReads,
                                      lagP50Ms: server.lag.count > 0 ? server.lag.percentile(50) / 1e6 : nil,
                                      lagP99Ms: server.lag.count > 0 ? server.lag.percentile(99) / 1e6 : nil,
-                                     served: server.served)
+                                     served: server.served, orderViolations: server.orderViolations,
+                                     visible: server.visible, committed: db.committed)
             }, lostWrites: db.lostWrites)
         }
         return ReplicationResult(replication: simulation.replication, seed: simulation.seed, seconds: seconds, types: types,
@@ -209,6 +227,11 @@ public struct DatabaseServerResult: Sendable {
     public var lagP50Ms: Double?
     public var lagP99Ms: Double?
     public var served: Int
+    /// Replicated writes that became visible out of commit order (always 0).
+    public var orderViolations: Int
+    /// Last write visible here, and last committed, at the end.
+    public var visible: Int64
+    public var committed: Int64
 }
 
 /// A service tier's measurements in one replication (after the warm-up).

@@ -116,7 +116,11 @@ extension Simulation {
         let instruction = program.code[Int(tasks[ti].pc) - 1]
         let rule = program.callRules[Int(instruction.c)]
         if breakerRecords && rule.breaker >= 0 {
-            breakers[Int(rule.breaker)].record(success: failure == .ok, at: events.now)
+            let b = Int(rule.breaker)
+            let wasOpen = breakers[b].state != .closed
+            breakers[b].record(success: failure == .ok, at: events.now)
+            let isOpen = breakers[b].state != .closed
+            if wasOpen != isOpen { recorder.roll(events.now); recorder.breakersOpen += isOpen ? 1 : -1 }
         }
         if failure != .ok && tasks[ti].attempt < rule.retries {
             tasks[ti].attempt += 1
