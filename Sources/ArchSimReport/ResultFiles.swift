@@ -75,3 +75,45 @@ public enum ResultFiles {
         for (name, text) in files { try AtomicFile.write(text, to: (directory as NSString).appendingPathComponent(name)) }
     }
 }
+
+/// `archsim compare`'s files.
+public enum ComparisonFiles {
+    public static let header = ["scenario", "request_type", "metric", "value", "ci95", "diff_vs_first", "diff_ci95"]
+
+    public static func comparison(_ c: Comparison) -> CSVTable {
+        var t = CSVTable(header: header)
+        for row in c.rows {
+            t.append([row.scenario, row.requestType, row.metric, CSVNumber.format(row.value), CSVNumber.format(row.ci95),
+                      CSVNumber.format(row.diff), CSVNumber.format(row.diffCI95)])
+        }
+        return t
+    }
+
+    /// Metrics as rows, scenarios as columns; after the first, each cell shows the difference to
+    /// the first with its paired 95% CI.
+    public static func terminal(_ c: Comparison, metrics: [(type: String, metric: String)]) -> String {
+        var t = TerminalTable(header: ["metric"] + c.scenarios)
+        func f(_ x: Double) -> String {
+            let a = abs(x)
+            return String(format: a >= 100 ? "%.0f" : a >= 10 ? "%.1f" : a >= 0.1 ? "%.2f" : a == 0 ? "0" : "%.4f", x)
+        }
+        for (type, metric) in metrics {
+            let cells = c.scenarios.enumerated().map { i, name -> String in
+                guard let row = c.rows.first(where: { $0.scenario == name && $0.requestType == type && $0.metric == metric })
+                else { return "-" }
+                var cell = f(row.value)
+                if i > 0, let d = row.diff { cell += " (" + (d >= 0 ? "+" : "") + f(d) + (row.diffCI95.map { " ±" + f($0) } ?? "") + ")" }
+                return cell
+            }
+            guard cells.contains(where: { $0 != "-" }) else { continue }
+            t.append([type == "all" ? metric : "\(type) \(metric)"] + cells)
+        }
+        return t.text
+    }
+
+    public static func write(_ c: Comparison, results: [ScenarioResult], to directory: String) throws {
+        let text = comparison(c).text
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try AtomicFile.write(text, to: (directory as NSString).appendingPathComponent("comparison.csv"))
+    }
+}

@@ -85,6 +85,14 @@ public final class ProgressLine: @unchecked Sendable {
         drawn = true
     }
 
+    /// Shows a free-form status line.
+    public func message(_ text: String) {
+        guard enabled else { return }
+        lock.lock(); defer { lock.unlock() }
+        FileHandle.standardError.write(Data(("\r\u{1B}[K" + label + ": " + text).utf8))
+        drawn = true
+    }
+
     /// Clears the line.
     public func finish() {
         guard enabled else { return }

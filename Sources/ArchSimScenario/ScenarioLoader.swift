@@ -17,20 +17,25 @@ public enum ScenarioLoader {
     /// Reads, validates and resolves a scenario file; throws ``ScenarioErrors`` with every
     /// problem found (not just the first). Relative paths inside resolve against the file's
     /// directory.
-    public static func load(path: String) throws -> Scenario {
+    ///
+    /// With `workload`, that workload file is read instead of the scenario's own `workload:`
+    /// (which must still be there), and the routes are checked against it: this is how
+    /// `compare --workload` runs one workload against several architectures.
+    public static func load(path: String, workload: String? = nil) throws -> Scenario {
         let diagnostics = Diagnostics()
         guard let text = YAMLDocument.read(path: path, what: "scenario", reference: nil, diagnostics) else {
             throw diagnostics.errors
         }
-        var scenario = try load(yaml: text, file: path, baseDirectory: FilePath.directory(of: path))
+        var scenario = try load(yaml: text, file: path, baseDirectory: FilePath.directory(of: path), workload: workload)
         scenario.sourcePath = path
         return scenario
     }
 
     /// Same from text: `file` names it in messages (and gives the default `name`); relative
     /// paths resolve against `baseDirectory`.
-    public static func load(yaml: String, file: String, baseDirectory: String) throws -> Scenario {
+    public static func load(yaml: String, file: String, baseDirectory: String, workload: String? = nil) throws -> Scenario {
         let reader = ScenarioReader(scenarioDirectory: baseDirectory)
+        reader.workloadOverride = workload
         let source = SourceFile(name: file, directory: baseDirectory)
         guard let root = YAMLDocument.compose(yaml, file: source, what: "scenario", reader.diagnostics) else {
             throw reader.diagnostics.errors
@@ -80,7 +85,12 @@ extension ScenarioReader {
         let replications = m["replications"].flatMap(positiveInteger) ?? 1
         let window = m["window"].flatMap { self.duration($0, allowZero: false) } ?? 1_000_000_000
 
-        let workload = m.require("workload", diagnostics).flatMap { included($0, what: "workload") }.map(workload)
+        var workloadCursor = m.require("workload", diagnostics)
+        if let override = workloadOverride, let c = workloadCursor {
+            workloadCursor = included(Cursor(node: Node(override), file: SourceFile(name: "--workload", directory: "."),
+                                             path: c.path), what: "workload")
+        }
+        let workload = workloadCursor.flatMap { included($0, what: "workload") }.map(workload)
             ?? Workload(arrivals: .open(process: .poisson, rate: .constant(1)), requestTypes: [])
         let architecture = m.require("architecture", diagnostics).flatMap { included($0, what: "architecture") }
             .map { self.architecture($0, workload: workload) } ?? Architecture(routes: [], services: [])

@@ -12,6 +12,8 @@ final class ScenarioReader {
     let scenarioDirectory: String
     /// Empirical distributions already read, by resolved path (lookup only, never iterated).
     var empiricalFiles: [String: EmpiricalDistribution?] = [:]
+    /// A workload file read in place of the scenario's own `workload:` (compare --workload).
+    var workloadOverride: String?
 
     init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
 

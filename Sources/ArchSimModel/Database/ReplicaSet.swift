@@ -136,6 +136,8 @@ struct DatabaseInstance {
     var queueGauge = TimeWeighted()
     var wait = LatencyHistogram()
     var served = 0
+    /// Reads among `served`.
+    var reads = 0
     var staleReads = 0
     var lag = LatencyHistogram()
 

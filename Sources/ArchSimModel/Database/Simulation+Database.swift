@@ -63,8 +63,12 @@ extension Simulation {
         guard tasks[ti].alive, tasks[ti].generation & 0xFF_FFFF == generation else { return }
         let d = Int(tasks[ti].database), s = Int(tasks[ti].server)
         guard tasks[ti].serverEpoch == databases[d].servers[s].epoch else { return }  // lost in a crash
-        if events.now >= warmupEnd { databases[d].servers[s].served += 1 }
-        if program.code[Int(tasks[ti].pc) - 1].op == .dbWrite { commitWrite(database: d, key: requests[Int(tasks[ti].request)].optionalKey) }
+        let isWrite = program.code[Int(tasks[ti].pc) - 1].op == .dbWrite
+        if events.now >= warmupEnd {
+            databases[d].servers[s].served += 1
+            if !isWrite { databases[d].servers[s].reads += 1 }
+        }
+        if isWrite { commitWrite(database: d, key: requests[Int(tasks[ti].request)].optionalKey) }
         databases[d].servers[s].open -= 1
         releaseConnection(database: d, server: s)
         queryAnswered(t)

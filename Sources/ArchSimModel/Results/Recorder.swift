@@ -130,7 +130,7 @@ struct Recorder {
                                      meanQueueLength: server.queueGauge.mean(until: end), staleReads: server.staleReads,
                                      lagP50Ms: server.lag.count > 0 ? server.lag.percentile(50) / 1e6 : nil,
                                      lagP99Ms: server.lag.count > 0 ? server.lag.percentile(99) / 1e6 : nil,
-                                     served: server.served, orderViolations: server.orderViolations,
+                                     served: server.served, reads: server.reads, orderViolations: server.orderViolations,
                                      visible: server.visible, committed: db.committed)
             }, lostWrites: db.lostWrites)
         }
@@ -227,6 +227,8 @@ public struct DatabaseServerResult: Sendable {
     public var lagP50Ms: Double?
     public var lagP99Ms: Double?
     public var served: Int
+    /// Reads among `served`.
+    public var reads: Int
     /// Replicated writes that became visible out of commit order (always 0).
     public var orderViolations: Int
     /// Last write visible here, and last committed, at the end.

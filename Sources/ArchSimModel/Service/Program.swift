@@ -145,7 +145,12 @@ struct Program {
 /// A scenario the simulation cannot run.
 public enum SimulationError: Error, CustomStringConvertible, Sendable {
     case unsupported(String)
+    /// A request to the simulator that does not make sense (e.g. an objective that does not parse).
+    case invalid(String)
     public var description: String {
-        switch self { case .unsupported(let what): return "not supported: \(what)" }
+        switch self {
+        case .unsupported(let what): return "not supported: \(what)"
+        case .invalid(let what): return what
+        }
     }
 }

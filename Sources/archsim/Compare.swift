@@ -1,0 +1,94 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArgumentParser
+import ArchSimModel
+import ArchSimReport
+import ArchSimScenario
+import Foundation
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run several architectures under one workload and compare them side by side.",
+        discussion: """
+        Every scenario runs with the first one's seed, replications, duration and warm-up (or the \
+        options'), so replication i of each sees identical arrivals, request types and keys (common \
+        random numbers) and differences are paired. With --workload, that workload replaces each \
+        scenario's own. Prints metrics as rows and scenarios as columns, with each difference to the \
+        first and its paired 95% CI; writes DIR/comparison.csv (scenario, request_type, metric, value, \
+        ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/.
+        """)
+
+    @Argument(help: "Scenario YAML files; the first is the baseline.")
+    var files: [String]
+    @Option(help: ArgumentHelp("A workload YAML file run against every scenario's architecture.", valueName: "file"))
+    var workload: String?
+    @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the CSV files (default: out/compare).", valueName: "dir"))
+    var out: String = "out/compare"
+    @Flag(help: "Also search each scenario's capacity under the --slo objectives (a capacity_rps row).")
+    var capacity = false
+    @Option(name: .customLong("slo"), help: ArgumentHelp("An objective for --capacity, e.g. 'p99<200ms'; repeatable.", valueName: "objective"))
+    var slos: [String] = []
+    @OptionGroup var options: SimulationOptions
+
+    func validate() throws {
+        if files.count < 1 { throw ValidationError("give at least one scenario file") }
+        if capacity && slos.isEmpty { throw ValidationError("--capacity needs at least one --slo, e.g. --slo 'p99<200ms'") }
+        if !capacity && !slos.isEmpty { throw ValidationError("--slo goes with --capacity") }
+    }
+
+    func run() throws {
+        var problems: [String] = []
+        var scenarios: [Scenario] = []
+        for file in files {
+            do { scenarios.append(try ScenarioLoader.load(path: file, workload: workload)) }
+            catch let errors as ScenarioErrors { problems.append(errors.description) }
+        }
+        if !problems.isEmpty { throw InputError(description: problems.joined(separator: "\n")) }
+        scenarios = try Self.aligned(scenarios.map(options.apply), quiet: options.quiet)
+        let objectives = try Capacity.objectives(slos)
+        var results: [ScenarioResult] = []
+        for scenario in scenarios { results.append(try options.simulate(scenario)) }
+        var comparison = Comparison(results)
+        if capacity {
+            var found: [CapacitySearch.Result] = []
+            for scenario in scenarios {
+                found.append(try Capacity.search(scenario, objectives, options: options, tolerance: 0.01))
+            }
+            comparison.addCapacity(found.map(\.capacity), objective: objectives.map(\.text).joined(separator: " & "))
+            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            try AtomicFile.write(Capacity.table(found, objectives: objectives).text, to: (out as NSString).appendingPathComponent("capacity.csv"))
+        }
+        // Everything rendered before anything is written.
+        for result in results { try ResultFiles.write(result, to: (out as NSString).appendingPathComponent(result.name)) }
+        try ComparisonFiles.write(comparison, results: results, to: out)
+        if !options.quiet {
+            print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
+            print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")
+        }
+    }
+
+    /// Same seed, replications, duration and warm-up as the first; unique names.
+    static func aligned(_ scenarios: [Scenario], quiet: Bool) throws -> [Scenario] {
+        guard let first = scenarios.first else { return [] }
+        var seen: [String: Int] = [:]
+        return scenarios.enumerated().map { i, s in
+            var s = s
+            if i > 0 && (s.seed != first.seed || s.replications != first.replications || s.duration != first.duration
+                         || s.warmup != first.warmup) && !quiet {
+                FileHandle.standardError.write(Data("note: \(s.name) runs with \(first.name)'s seed, replications, duration and warm-up\n".utf8))
+            }
+            s.seed = first.seed; s.replications = first.replications; s.duration = first.duration; s.warmup = first.warmup
+            let n = seen[s.name, default: 0]
+            seen[s.name] = n + 1
+            if n > 0 { s.name += "-\(n + 1)" }
+            return s
+        }
+    }
+
+    /// What the terminal table shows: the `all` row's headline metrics, then databases and caches.
+    static func headline(_ results: [ScenarioResult]) -> [(type: String, metric: String)] {
+        var m: [(String, String)] = ["offered", "completed", "errors", "error_rate", "throughput_rps", "mean_ms",
+                                     "p50_ms", "p99_ms", "p999_ms"].map { ("all", $0) }
+        m += [("all", "db_reads_rps"), ("all", "db_writes_rps"), ("all", "cache_hit_ratio"), ("all", "capacity_rps")]
+        return m
+    }
+}
