@@ -21,26 +21,32 @@ public enum ScenarioLoader {
     /// With `workload`, that workload file is read instead of the scenario's own `workload:`
     /// (which must still be there), and the routes are checked against it: this is how
     /// `compare --workload` runs one workload against several architectures.
-    public static func load(path: String, workload: String? = nil) throws -> Scenario {
+    /// `overrides` set values at key paths first (see ``ScenarioOverride``).
+    public static func load(path: String, workload: String? = nil, overrides: [ScenarioOverride] = []) throws -> Scenario {
         let diagnostics = Diagnostics()
         guard let text = YAMLDocument.read(path: path, what: "scenario", reference: nil, diagnostics) else {
             throw diagnostics.errors
         }
-        var scenario = try load(yaml: text, file: path, baseDirectory: FilePath.directory(of: path), workload: workload)
+        var scenario = try load(yaml: text, file: path, baseDirectory: FilePath.directory(of: path), workload: workload,
+                                overrides: overrides)
         scenario.sourcePath = path
         return scenario
     }
 
     /// Same from text: `file` names it in messages (and gives the default `name`); relative
     /// paths resolve against `baseDirectory`.
-    public static func load(yaml: String, file: String, baseDirectory: String, workload: String? = nil) throws -> Scenario {
+    public static func load(yaml: String, file: String, baseDirectory: String, workload: String? = nil,
+                            overrides: [ScenarioOverride] = []) throws -> Scenario {
         let reader = ScenarioReader(scenarioDirectory: baseDirectory)
         reader.workloadOverride = workload
+        reader.overrides = overrides
         let source = SourceFile(name: file, directory: baseDirectory)
-        guard let root = YAMLDocument.compose(yaml, file: source, what: "scenario", reader.diagnostics) else {
+        guard var root = YAMLDocument.compose(yaml, file: source, what: "scenario", reader.diagnostics) else {
             throw reader.diagnostics.errors
         }
+        root = reader.applyOverrides(to: root, at: [], file: source)
         let scenario = reader.scenario(Cursor(node: root, file: source, path: ""), defaultName: FilePath.stem(file))
+        reader.reportUnappliedOverrides()
         guard reader.diagnostics.isEmpty, let scenario else { throw reader.diagnostics.errors }
         return scenario
     }
@@ -108,7 +114,8 @@ extension ScenarioReader {
         let path = FilePath.join(c.file.directory, relative)
         guard let text = YAMLDocument.read(path: path, what: what, reference: c, diagnostics) else { return nil }
         let source = SourceFile(name: path, directory: FilePath.directory(of: path))
-        guard let root = YAMLDocument.compose(text, file: source, what: what, diagnostics) else { return nil }
+        guard var root = YAMLDocument.compose(text, file: source, what: what, diagnostics) else { return nil }
+        root = applyOverrides(to: root, at: c.path.split(separator: ".").map(String.init), file: source)
         return Cursor(node: root, file: source, path: c.path)
     }
 }

@@ -14,6 +14,9 @@ final class ScenarioReader {
     var empiricalFiles: [String: EmpiricalDistribution?] = [:]
     /// A workload file read in place of the scenario's own `workload:` (compare --workload).
     var workloadOverride: String?
+    /// Values set at key paths before reading (`--sweep`); each is applied once.
+    var overrides: [ScenarioOverride] = [] { didSet { overrideApplied = overrides.map { _ in false } } }
+    var overrideApplied: [Bool] = []
 
     init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
 
