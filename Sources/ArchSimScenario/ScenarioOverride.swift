@@ -13,6 +13,8 @@ public struct ScenarioOverride: Sendable, Equatable, CustomStringConvertible {
     public var path: [String]
     /// YAML text of the value (a plain scalar like `4` or `8000/s`, or flow YAML like `{count: 3}`).
     public var value: String
+    /// Where the value was written (a sweep file), for messages about it.
+    public var origin: ScenarioProblem?
 
     public init(path: String, value: String) {
         self.path = path.split(separator: ".").map(String.init)

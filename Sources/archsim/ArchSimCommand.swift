@@ -15,7 +15,7 @@ struct ArchSimCommand: ParsableCommand {
         components.csv, replications.csv and timeseries.csv. Bad input exits with status 2.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Compare.self, Capacity.self, Estimate.self, Bench.self])
+        subcommands: [Run.self, Check.self, Compare.self, Capacity.self, Estimate.self, SweepCommand.self, Merge.self, Bench.self])
 }
 
 /// A problem with what the user gave us (scenario file, option values): printed, exit status 2.
@@ -91,8 +91,13 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the CSV files (default: out/NAME).", valueName: "dir"))
     var out: String?
     @OptionGroup var options: SimulationOptions
+    @OptionGroup var sweep: SweepOption
 
     func run() throws {
+        if !sweep.sweeps.isEmpty {
+            _ = try loadScenario(file)
+            return try sweep.run(scenario: file, directory: out ?? "out/sweep", options: options)
+        }
         let scenario = try options.apply(to: loadScenario(file))
         let result = try options.simulate(scenario)
         let dir = out ?? "out/\(scenario.name)"

@@ -28,8 +28,10 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("slo"), help: ArgumentHelp("An objective for --capacity, e.g. 'p99<200ms'; repeatable.", valueName: "objective"))
     var slos: [String] = []
     @OptionGroup var options: SimulationOptions
+    @OptionGroup var sweep: SweepOption
 
     func validate() throws {
+        if capacity && !sweep.sweeps.isEmpty { throw ValidationError("--capacity and --sweep do not go together") }
         if files.count < 1 { throw ValidationError("give at least one scenario file") }
         if capacity && slos.isEmpty { throw ValidationError("--capacity needs at least one --slo, e.g. --slo 'p99<200ms'") }
         if !capacity && !slos.isEmpty { throw ValidationError("--slo goes with --capacity") }
@@ -43,6 +45,10 @@ struct Compare: ParsableCommand {
             catch let errors as ScenarioErrors { problems.append(errors.description) }
         }
         if !problems.isEmpty { throw InputError(description: problems.joined(separator: "\n")) }
+        if !sweep.sweeps.isEmpty {
+            return try sweep.run(scenario: files[0], others: Array(files.dropFirst()), workload: workload, directory: out,
+                                 options: options)
+        }
         scenarios = try Self.aligned(scenarios.map(options.apply), quiet: options.quiet)
         let objectives = try Capacity.objectives(slos)
         var results: [ScenarioResult] = []
