@@ -46,6 +46,8 @@ public final class Simulation {
     var recorder: Recorder
     /// Scratch list reused by processor-sharing completions and crashes.
     var scratch: [Int32] = []
+    /// Per service: the autoscaler's last decision time and busy-worker integral then.
+    var autoscaleState: [(time: Int64, busy: Double)]
 
     public init(scenario: Scenario, replication: Int) throws(SimulationError) {
         self.scenario = scenario
@@ -62,14 +64,20 @@ public final class Simulation {
         }
         for (s, service) in arch.services.enumerated() {
             firstInstance.append(instances.count)
-            for _ in 0..<service.instances {
-                instances.append(ServiceInstance(service: Int32(s), workers: service.workers,
-                                                 queueCapacity: service.queueCapacity, cores: service.cores))
+            // An autoscaled service has a slot for each instance it may grow to; those beyond
+            // `instances` start inactive.
+            let slots = max(service.instances, service.autoscale?.max ?? 0)
+            for n in 0..<slots {
+                var instance = ServiceInstance(service: Int32(s), workers: service.workers,
+                                               queueCapacity: service.queueCapacity, cores: service.cores)
+                if n >= service.instances { instance.active = false; instance.balancerSendsTo = false }
+                instances.append(instance)
             }
             balancers.append(LoadBalancer(policy: service.balancer ?? arch.balancer, service: service.name,
-                                          instances: service.instances, streams: streams))
+                                          instances: slots, streams: streams))
         }
         asyncService = arch.services.map { $0.io == .async }
+        autoscaleState = arch.services.map { _ in (0, 0) }
         breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
         let streams = self.streams
         caches = arch.caches.map { DistributedCache($0, streams: streams) }
@@ -103,6 +111,9 @@ public final class Simulation {
         if warmupEnd > 0 { events.schedule(at: warmupEnd, EventKind.warmupEnds.payload()) }
         if scenario.window < end { events.schedule(at: scenario.window, EventKind.windowEnds.payload()) }
         scheduleFaults()
+        for (s, service) in scenario.architecture.services.enumerated() {
+            if let a = service.autoscale { events.schedule(at: a.interval, EventKind.autoscale.payload(s)) }
+        }
     }
 
     @inline(__always) func dispatch(_ payload: UInt64) {
@@ -129,6 +140,8 @@ public final class Simulation {
         case .healthDown: healthDown(index)
         case .healthUp: healthUp(index)
         case .failover: failover(database: index)
+        case .autoscale: autoscale(service: index)
+        case .instanceReady: instanceReady(index)
         case .windowEnds:
             closeWindow()
             // The last window closes at the end of the run (see run()).
@@ -242,7 +255,7 @@ public enum Failure: UInt8, Sendable {
 enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
     case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone
-    case faultStarts, faultEnds, healthDown, healthUp, failover
+    case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
     @inline(__always) func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {
         UInt64(rawValue) << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: index))

@@ -10,7 +10,7 @@ public enum ResultFiles {
                                        "p90_ms", "p95_ms", "p99_ms", "p999_ms", "max_ms", "failed", "stale_reads"]
     public static let componentsHeader = ["scenario", "component", "kind", "instances", "throughput_rps", "utilization",
                                           "mean_wait_ms", "p99_wait_ms", "mean_queue_len", "rejected", "hit_ratio",
-                                          "stale_reads", "replication_lag_p99_ms", "replication_lag_p50_ms", "lost_writes"]
+                                          "stale_reads", "replication_lag_p99_ms", "replication_lag_p50_ms", "lost_writes", "mean_instances"]
     public static let replicationsHeader = ["scenario", "replication", "seed", "completed", "errors", "throughput_rps",
                                             "mean_ms", "p50_ms", "p99_ms", "offered", "in_flight_at_end", "events"]
     public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
@@ -36,7 +36,7 @@ public enum ResultFiles {
         for c in r.components {
             t.append([r.name, c.component, c.kind, String(c.instances), n(c.throughput, 3), n(c.utilization),
                       n(c.meanWaitMs), n(c.p99WaitMs), n(c.meanQueueLength), n(c.rejected, 3), n(c.hitRatio),
-                      n(c.staleReads, 3), n(c.replicationLagP99Ms), n(c.replicationLagP50Ms), n(c.lostWrites, 3)])
+                      n(c.staleReads, 3), n(c.replicationLagP99Ms), n(c.replicationLagP50Ms), n(c.lostWrites, 3), n(c.meanInstances, 3)])
         }
         return t
     }

@@ -25,6 +25,9 @@ public struct TimeWeighted: Sendable {
     /// Starts measuring afresh at `time` (end of warm-up), keeping the current value.
     public mutating func restart(at time: Int64) { area = 0; since = time; last = time }
 
+    /// ∫ value dt (value × ns) over [start of measurement, time].
+    public func integral(until time: Int64) -> Double { area + value * Double(time - last) }
+
     /// Mean over [start of measurement, time].
     public func mean(until time: Int64) -> Double {
         let span = Double(time - since)

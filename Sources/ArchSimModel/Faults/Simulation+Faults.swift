@@ -106,7 +106,7 @@ extension Simulation {
 
     /// A probe passes: the balancer sends to the instance again.
     func healthUp(_ inst: Int) {
-        if !instances[inst].down { instances[inst].balancerSendsTo = true }
+        if !instances[inst].down && instances[inst].active { instances[inst].balancerSendsTo = true }
     }
 
     // MARK: Databases

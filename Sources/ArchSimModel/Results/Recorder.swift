@@ -28,7 +28,12 @@ struct Recorder {
         warmupEnd = scenario.warmup
         end = scenario.warmup + scenario.duration
         types = scenario.workload.requestTypes.map { _ in RequestTypeCounts() }
-        services = scenario.architecture.services.map { ServiceCounts(workers: $0.workers * $0.instances) }
+        services = scenario.architecture.services.map {
+            var c = ServiceCounts(workers: $0.workers * $0.instances)
+            c.capacity.set(Double($0.workers * $0.instances), at: 0)
+            c.activeInstances.set(Double($0.instances), at: 0)
+            return c
+        }
         windowWidth = max(1, scenario.window)
         windowEnd = min(windowWidth, end)
         let rowsExpected = Int(end / windowWidth) + 2
@@ -83,8 +88,19 @@ struct Recorder {
         }
     }
 
-    mutating func workerTaken(service s: Int, at now: Int64) { services[s].busy.add(1, at: now) }
-    mutating func workerReleased(service s: Int, at now: Int64) { services[s].busy.add(-1, at: now) }
+    mutating func workerTaken(service s: Int, at now: Int64) {
+        services[s].busy.add(1, at: now)
+        services[s].busySinceStart.add(1, at: now)
+    }
+    mutating func workerReleased(service s: Int, at now: Int64) {
+        services[s].busy.add(-1, at: now)
+        services[s].busySinceStart.add(-1, at: now)
+    }
+    /// The autoscaler started (+1) or drained (−1) an instance of `workers` workers.
+    mutating func instancesChanged(service s: Int, by delta: Int, workers: Int, at now: Int64) {
+        services[s].capacity.add(Double(delta * workers), at: now)
+        services[s].activeInstances.add(Double(delta), at: now)
+    }
     mutating func queued(service s: Int, delta: Double, at now: Int64) { services[s].queue.add(delta, at: now) }
     mutating func waited(service s: Int, _ wait: Int64, at now: Int64) {
         if now >= warmupEnd { services[s].wait.record(wait) }
@@ -104,6 +120,8 @@ struct Recorder {
         for s in services.indices {
             services[s].busy.restart(at: now)
             services[s].queue.restart(at: now)
+            services[s].capacity.restart(at: now)
+            services[s].activeInstances.restart(at: now)
         }
     }
 
@@ -115,7 +133,8 @@ struct Recorder {
         let serviceResults = services.enumerated().map { s, c in
             ServiceResult(instances: simulation.scenario.architecture.services[s].instances,
                           throughput: Double(c.served) / seconds,
-                          utilization: c.workers == 0 ? 0 : c.busy.mean(until: end) / Double(c.workers),
+                          utilization: c.capacity.mean(until: end) == 0 ? 0 : c.busy.mean(until: end) / c.capacity.mean(until: end),
+                          meanInstances: c.activeInstances.mean(until: end),
                           meanWaitMs: c.wait.mean / 1e6, p99WaitMs: c.wait.percentile(99) / 1e6,
                           meanQueueLength: c.queue.mean(until: end), rejected: c.rejected, served: c.served)
         }
@@ -162,6 +181,11 @@ public struct RequestTypeCounts: Sendable {
 struct ServiceCounts {
     let workers: Int
     var busy = TimeWeighted()
+    /// Busy workers from the start of the run (the autoscaler's view; never restarted).
+    var busySinceStart = TimeWeighted()
+    /// Workers of active instances (changes with autoscaling).
+    var capacity = TimeWeighted()
+    var activeInstances = TimeWeighted()
     var queue = TimeWeighted()
     var wait = LatencyHistogram()
     var rejected = 0
@@ -240,7 +264,10 @@ public struct DatabaseServerResult: Sendable {
 public struct ServiceResult: Sendable {
     public var instances: Int
     public var throughput: Double
+    /// Busy workers over the workers of active instances, time-averaged.
     public var utilization: Double
+    /// Time-averaged active instances (differs from `instances` with autoscaling).
+    public var meanInstances: Double
     public var meanWaitMs: Double
     public var p99WaitMs: Double
     /// Time-averaged number of requests waiting for a worker, all instances together.

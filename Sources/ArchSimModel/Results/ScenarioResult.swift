@@ -37,7 +37,8 @@ public struct ScenarioResult: Sendable {
             return ComponentRow(component: service.name, kind: "service", instances: service.instances,
                                 throughput: mean(r, \.throughput), utilization: mean(r, \.utilization),
                                 meanWaitMs: mean(r, \.meanWaitMs), p99WaitMs: mean(r, \.p99WaitMs),
-                                meanQueueLength: mean(r, \.meanQueueLength), rejected: mean(r) { Double($0.rejected) })
+                                meanQueueLength: mean(r, \.meanQueueLength), rejected: mean(r) { Double($0.rejected) },
+                                meanInstances: mean(r, \.meanInstances))
         }
         let seconds = replications.map(\.seconds)
         for (c, cache) in arch.caches.enumerated() {
@@ -132,9 +133,13 @@ public struct ComponentRow: Sendable {
     public var replicationLagP50Ms: Double? = nil
     /// Writes lost by failovers (a primary's row).
     public var lostWrites: Double? = nil
+    /// Time-averaged active instances of a service (autoscaling).
+    public var meanInstances: Double? = nil
 
     public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
-                meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil) {
+                meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil,
+                meanInstances: Double? = nil) {
+        self.meanInstances = meanInstances
         self.component = component; self.kind = kind; self.instances = instances; self.throughput = throughput
         self.utilization = utilization; self.meanWaitMs = meanWaitMs; self.p99WaitMs = p99WaitMs
         self.meanQueueLength = meanQueueLength; self.rejected = rejected

@@ -19,6 +19,10 @@ struct ServiceInstance {
     var open = 0
     /// Whether the load balancer sends requests here (false once a health check found it down).
     var balancerSendsTo = true
+    /// Serving (false for an autoscaling slot not started, or drained).
+    var active = true
+    /// Started by the autoscaler and not ready yet.
+    var starting = false
     /// Crashed: requests sent here fail.
     var down = false
     /// CPU times are multiplied by this (a `slow` fault).
