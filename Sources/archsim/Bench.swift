@@ -42,10 +42,11 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
-        var steps = (parsedSizes ?? []).map { ("chain", $0.0, $0.1, seconds) }
-        if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600)] }
+        var steps = (parsedSizes ?? []).flatMap { [("chain", $0.0, $0.1, seconds), ("storage", $0.0, $0.1, seconds)] }
+        if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600), ("storage", 4, 16, 600), ("storage", 4, 16, 3600)] }
         for (name, services, instances, secs) in steps {
-            let scenario = Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
+            let scenario = name == "chain" ? Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
+                : Self.storage(services: services, instances: instances, rate: rate, seconds: secs)
             let start = Date()
             let result = try Runner.run(scenario, jobs: 1)
             let wall = Date().timeIntervalSince(start)
@@ -74,6 +75,38 @@ struct Bench: ParsableCommand {
                                            requestTypes: [RequestType(name: "req", weight: 1)]),
                         architecture: Architecture(balancer: .leastConnections, routes: [OperationRef(service: 0, operation: 0)],
                                                    services: tiers))
+    }
+
+    /// The chain, whose last tier also reads through a 3-node LRU cache (cache-aside over Zipf
+    /// keys from 1,000,000 products, 100,000 cached) into a database with a primary and three
+    /// replicas. With one tier, one request in ten writes (primary, replicated, cache
+    /// invalidated); with more, all go through the chain and read.
+    static func storage(services: Int, instances: Int, rate: Double, seconds: Int) -> Scenario {
+        var s = chain(services: services, instances: instances, rate: rate, seconds: seconds)
+        s.name = "bench-storage"
+        s.workload.keySpaces = [KeySpace(name: "products", count: 1_000_000, popularity: .zipf(s: 0.99))]
+        s.workload.requestTypes = [RequestType(name: "read", weight: 9, keySpace: 0), RequestType(name: "write", weight: 1, keySpace: 0)]
+        let last = services - 1
+        let ms = 1_000_000.0
+        // Blocking workers are held through cache and database waits too (≈ 2 ms more per request).
+        for k in 0..<services {
+            s.architecture.services[k].workers += Int((rate * 2.5e-3 / Double(instances) * 2).rounded(.up))
+        }
+        s.architecture.services[last].operations = [
+            Operation(name: "op", cpu: .exponential(mean: 0.5 * ms), steps: [
+                .cacheGet(cache: 0, onMiss: [.dbRead(database: 0, strong: false), .cacheSet(cache: 0)])]),
+            Operation(name: "write", cpu: .exponential(mean: 0.5 * ms), steps: [.dbWrite(database: 0), .cacheDelete(cache: 0)]),
+        ]
+        if services == 1 {
+            s.architecture.routes = [OperationRef(service: 0, operation: 0), OperationRef(service: 0, operation: 1)]
+        } else {
+            s.architecture.routes = [OperationRef(service: 0, operation: 0), OperationRef(service: 0, operation: 0)]
+        }
+        s.architecture.caches = [Cache(name: "cache", nodes: 3, capacity: 100_000, eviction: .lru, latency: .exponential(mean: 0.2 * ms))]
+        let server = DatabaseServer(connections: 64, read: .exponential(mean: 1 * ms), write: .exponential(mean: 3 * ms))
+        s.architecture.databases = [Database(name: "db", primary: server, replicaCount: 3, replica: server,
+                                             replicationLag: .exponential(mean: 10 * ms))]
+        return s
     }
 
     /// Peak resident memory of this process (Linux VmHWM), MB; 0 where unknown.

@@ -123,9 +123,11 @@ struct DatabaseInstance {
     var held = Deque<(seq: Int64, committedAt: Int64)>()
     /// Writes arrived and not yet being applied, in order.
     var relay = Deque<(seq: Int64, committedAt: Int64)>()
-    /// Apply jobs waiting in `queue` for a connection.
+    /// Apply jobs waiting in `queue` for a connection, and running.
     var applyQueued = 0
-    /// Writes being applied, in sequence order; `done` once applied (visible when all before are).
+    var applyRunning = 0
+    /// Writes being applied or applied and waiting for earlier ones, in sequence order; `done`
+    /// once applied (visible when all before are). A finished apply frees its worker at once.
     var applying = Deque<(seq: Int64, committedAt: Int64, token: UInt32, done: Bool)>()
     var applyToken: UInt32 = 0
     /// Writes that became visible out of commit order: always 0 (an invariant the tests check).

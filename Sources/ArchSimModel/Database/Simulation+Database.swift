@@ -137,7 +137,7 @@ extension Simulation {
     /// Starts apply jobs while there are relayed writes unclaimed and apply workers free.
     func startApplies(database d: Int, server s: Int) {
         guard !databases[d].servers[s].down else { return }
-        while databases[d].servers[s].applyQueued + databases[d].servers[s].applying.count < databases[d].applyWorkers,
+        while databases[d].servers[s].applyQueued + databases[d].servers[s].applyRunning < databases[d].applyWorkers,
               databases[d].servers[s].relay.count > databases[d].servers[s].applyQueued {
             if databases[d].servers[s].busy < databases[d].servers[s].connections {
                 takeConnection(database: d, server: s)
@@ -155,6 +155,7 @@ extension Simulation {
         guard let write = databases[d].servers[s].relay.popFirst() else {
             return releaseConnection(database: d, server: s)
         }
+        databases[d].servers[s].applyRunning += 1
         databases[d].servers[s].applyToken &+= 1
         let token = databases[d].servers[s].applyToken & 0xFF_FFFF
         databases[d].servers[s].applying.append((write.seq, write.committedAt, token, false))
@@ -168,6 +169,7 @@ extension Simulation {
         let d = code >> 16, s = code & 0xFFFF
         guard let k = databases[d].servers[s].applying.firstIndex(where: { $0.token == token }) else { return } // lost in a crash
         databases[d].servers[s].applying[k].done = true
+        databases[d].servers[s].applyRunning -= 1
         let now = events.now
         while let first = databases[d].servers[s].applying.first, first.done {
             databases[d].servers[s].applying.removeFirst()

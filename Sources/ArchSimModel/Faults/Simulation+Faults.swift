@@ -124,6 +124,7 @@ extension Simulation {
         server.open = 0
         server.queue.removeAll()
         server.applyQueued = 0
+        server.applyRunning = 0
         while let job = server.applying.popLast() { server.relay.prepend((job.seq, job.committedAt)) }
         databases[d].servers[s] = server
         failDatabaseWaiters(database: d, server: s)

@@ -156,6 +156,10 @@ struct Recorder {
         return ReplicationResult(replication: simulation.replication, seed: simulation.seed, seconds: seconds, types: types,
                                  services: serviceResults, caches: cacheResults, databases: databaseResults,
                                  timeseries: rows, events: simulation.events.processed,
+                                 pools: PoolSizes(tasks: simulation.tasks.count, requests: simulation.requests.count,
+                                                  events: simulation.events.count,
+                                                  databaseQueues: simulation.databases.reduce(0) { $0 + $1.servers.reduce(0) { $0 + $1.queue.count + $1.relay.count + $1.shipping.count + $1.applying.count } },
+                                                  lastWrite: simulation.databases.reduce(0) { $0 + $1.lastWrite.count }),
                                  inFlightAtEnd: inFlight, measuredInFlightAtEnd: measuredInFlight,
                                  meanInSystem: inSystem.mean(until: end))
     }
@@ -215,6 +219,16 @@ public struct WindowRow: Sendable {
     public var retries: Int
     /// Circuit breakers open or half-open at the window's end.
     public var breakersOpen: Int
+}
+
+/// How large the simulation's pools grew (slots, not bytes): flat in simulated time when
+/// nothing leaks.
+public struct PoolSizes: Sendable {
+    public var tasks: Int
+    public var requests: Int
+    public var events: Int
+    public var databaseQueues: Int
+    public var lastWrite: Int
 }
 
 /// A cache's measurements in one replication (after the warm-up), per node.
@@ -292,6 +306,8 @@ public struct ReplicationResult: Sendable {
     public var databases: [DatabaseResult]
     public var timeseries: [WindowRow]
     public var events: UInt64
+    /// Sizes of the simulation's pools at the end (memory diagnostics).
+    public var pools: PoolSizes
     /// Requests (warm-up included) still unanswered at the end.
     public var inFlightAtEnd: Int
     /// Measured requests still unanswered at the end, counted independently of `types`:
