@@ -81,7 +81,7 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a scenario and write its CSV results.",
         discussion: """
-        Writes DIR/summary.csv (per request type and `all`), components.csv (per service), \
+        Writes DIR/summary.csv (per request type and `all`), components.csv (per service, cache and database server), \
         replications.csv (the `all` row of each replication) and timeseries.csv (per replication and \
         window). Each file is written whole or not at all. Prints a summary table unless --quiet.
         """)

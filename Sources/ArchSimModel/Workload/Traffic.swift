@@ -89,7 +89,8 @@ struct Traffic {
     }
 
     /// The type of the next request (index into the mix).
-    func nextType() -> Int { mix.sample(mixStream) }
+    /// A one-type mix draws nothing (the same for every architecture, so common random numbers hold).
+    func nextType() -> Int { mix.count == 1 ? 0 : mix.sample(mixStream) }
 
     /// The key of a request of type `type`, or nil when it carries none.
     func key(for type: Int) -> UInt64? {
