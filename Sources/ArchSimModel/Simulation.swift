@@ -39,15 +39,20 @@ public final class Simulation {
     var breakers: [CircuitBreaker]
     var caches: [DistributedCache]
     var databases: [ReplicaSet]
-    var tasks: [Task] = []
+    var tasks = SlotPool<Task>()
     var freeTasks: [Int32] = []
-    var requests: [Request] = []
+    var requests = SlotPool<Request>()
     var freeRequests: [Int32] = []
     var recorder: Recorder
     /// Scratch list reused by processor-sharing completions and crashes.
     var scratch: [Int32] = []
     /// Per service: the autoscaler's last decision time and busy-worker integral then.
     var autoscaleState: [(time: Int64, busy: Double)]
+
+    deinit {
+        tasks.deallocate()
+        requests.deallocate()
+    }
 
     public init(scenario: Scenario, replication: Int) throws(SimulationError) {
         self.scenario = scenario
