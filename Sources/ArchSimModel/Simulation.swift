@@ -209,7 +209,14 @@ public final class Simulation {
 
     func allocateTask(_ task: Task) -> Int32 {
         requests[Int(task.request)].tasks += 1
-        if let t = freeTasks.popLast() { tasks[Int(t)] = task; return t }
+        if let t = freeTasks.popLast() {
+            // Keep counting the slot's generation: a stale call timeout or query completion
+            // meant for the slot's previous task must not match the new one.
+            var task = task
+            task.generation = tasks[Int(t)].generation &+ 1
+            tasks[Int(t)] = task
+            return t
+        }
         tasks.append(task)
         return Int32(tasks.count - 1)
     }

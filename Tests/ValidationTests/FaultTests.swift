@@ -165,6 +165,35 @@ final class FaultTests: XCTestCase {
         XCTAssertEqual(r.components[1].throughput, 50, accuracy: 2, "back still does the work")
     }
 
+    /// A call timeout scheduled for a finished call must not fail a later call that reuses the
+    /// task's slot (regression: 682 of 20,112 requests failed here before the fix).
+    func testStaleCallTimeoutsAreIgnored() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 20s
+        workload:
+          arrivals: {kind: open, rate: 1000/s}
+          requests:
+            req: {weight: 1}
+        architecture:
+          routes: {req: front.op}
+          services:
+            front:
+              workers: 100
+              operations:
+                op:
+                  steps:
+                    - call: back.op
+                      timeout: 1s
+            back:
+              workers: 100
+              operations:
+                op: {cpu: exponential(mean=1ms)}
+        """)
+        XCTAssertEqual(r.summary.last!.errors, 0)
+        XCTAssertEqual(r.summary.last!.completed, r.summary.last!.offered, accuracy: 5)
+    }
+
     static func primaryCrash(failover: String) -> String {
         """
         version: 1

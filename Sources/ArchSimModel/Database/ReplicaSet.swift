@@ -27,8 +27,9 @@ struct ReplicaSet {
     let failoverAfter: Int64?
     /// Sequence number of the last committed write.
     var committed: Int64 = 0
-    /// For each key id, the sequence number of its latest committed write (0 = none); grown on demand.
-    var lastWrite: [Int64] = []
+    /// For each key space and key id, the sequence number of its latest committed write
+    /// (0 = none); grown on demand, so memory follows the largest key id written.
+    var lastWrite: [[Int64]] = []
     /// Writes lost by a failover (committed on the old primary, never applied on the new one).
     var lostWrites = 0
 
@@ -78,17 +79,20 @@ struct ReplicaSet {
     mutating func commit(key: UInt64?) -> Int64 {
         committed += 1
         if let key {
-            let k = Int(key)
-            if k >= lastWrite.count { lastWrite.append(contentsOf: repeatElement(0, count: max(k + 1 - lastWrite.count, lastWrite.count))) }
-            lastWrite[k] = committed
+            let space = KeyId.space(key), k = KeyId.id(key)
+            while space >= lastWrite.count { lastWrite.append([]) }
+            if k >= lastWrite[space].count {
+                lastWrite[space].append(contentsOf: repeatElement(0, count: max(k + 1 - lastWrite[space].count, lastWrite[space].count)))
+            }
+            lastWrite[space][k] = committed
         }
         return committed
     }
 
     /// Whether a read of `key` at server `s` now would miss a committed write.
     func isStale(key: UInt64, at s: Int) -> Bool {
-        let k = Int(key)
-        return k < lastWrite.count && lastWrite[k] > servers[s].visible
+        let space = KeyId.space(key), k = KeyId.id(key)
+        return space < lastWrite.count && k < lastWrite[space].count && lastWrite[space][k] > servers[s].visible
     }
 }
 
@@ -102,7 +106,7 @@ struct DatabaseInstance {
     let read: Sampler
     let write: Sampler
     var busy = 0
-    /// Waiting queries (task index ≥ 0) and apply jobs (-1), in arrival order.
+    /// Waiting queries (task indices), in arrival order.
     var queue = Deque<Int32>()
     var open = 0
     var down = false
@@ -123,7 +127,7 @@ struct DatabaseInstance {
     var held = Deque<(seq: Int64, committedAt: Int64)>()
     /// Writes arrived and not yet being applied, in order.
     var relay = Deque<(seq: Int64, committedAt: Int64)>()
-    /// Apply jobs waiting in `queue` for a connection, and running.
+    /// Apply jobs waiting for a connection (served before queued queries), and running.
     var applyQueued = 0
     var applyRunning = 0
     /// Writes being applied or applied and waiting for earlier ones, in sequence order; `done`

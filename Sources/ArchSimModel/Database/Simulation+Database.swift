@@ -80,18 +80,17 @@ extension Simulation {
         events.schedule(after: hopTime(), EventKind.resume.payload(Int(t)))
     }
 
-    /// Hands a freed connection to the next in line — a query, or an apply job taking the next
-    /// relayed write — or back to the pool.
+    /// Hands a freed connection to the next in line — a waiting apply job first (replication
+    /// threads are not behind the clients in the pool's queue: a busy replica still applies the
+    /// log, at up to `apply_workers` at once), then the longest-waiting query — or back to the pool.
     func releaseConnection(database d: Int, server s: Int) {
         let now = events.now
-        if let next = databases[d].servers[s].queue.popFirst() {
+        if databases[d].servers[s].applyQueued > 0 {
+            databases[d].servers[s].applyQueued -= 1
+            startApply(database: d, server: s)
+        } else if let next = databases[d].servers[s].queue.popFirst() {
             databases[d].servers[s].queueGauge.add(-1, at: now)
-            if next >= 0 {
-                startQuery(next, database: d, server: s, waited: now - tasks[Int(next)].queuedAt)
-            } else {
-                databases[d].servers[s].applyQueued -= 1
-                startApply(database: d, server: s)
-            }
+            startQuery(next, database: d, server: s, waited: now - tasks[Int(next)].queuedAt)
         } else {
             databases[d].servers[s].busy -= 1
             databases[d].servers[s].busyGauge.add(-1, at: now)
@@ -144,8 +143,6 @@ extension Simulation {
                 startApply(database: d, server: s)
             } else {
                 databases[d].servers[s].applyQueued += 1
-                databases[d].servers[s].queue.append(-1)
-                databases[d].servers[s].queueGauge.add(1, at: events.now)
             }
         }
     }
@@ -167,7 +164,10 @@ extension Simulation {
     /// A write is applied; writes become visible in commit order.
     func applyDone(_ code: Int, token: UInt32) {
         let d = code >> 16, s = code & 0xFFFF
-        guard let k = databases[d].servers[s].applying.firstIndex(where: { $0.token == token }) else { return } // lost in a crash
+        // Tokens are consecutive in `applying`, so the entry's index is its distance from the first. O(1).
+        guard let first = databases[d].servers[s].applying.first else { return }
+        let k = Int((token &- first.token) & 0xFF_FFFF)
+        guard k < databases[d].servers[s].applying.count, databases[d].servers[s].applying[k].token == token else { return } // lost in a crash
         databases[d].servers[s].applying[k].done = true
         databases[d].servers[s].applyRunning -= 1
         let now = events.now

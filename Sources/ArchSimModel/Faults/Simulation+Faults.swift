@@ -174,7 +174,11 @@ extension Simulation {
         let lost = databases[d].committed - survived
         if events.now >= warmupEnd { databases[d].lostWrites += Int(lost) }
         databases[d].committed = survived
-        for k in databases[d].lastWrite.indices where databases[d].lastWrite[k] > survived { databases[d].lastWrite[k] = survived }
+        for space in databases[d].lastWrite.indices {
+            for k in databases[d].lastWrite[space].indices where databases[d].lastWrite[space][k] > survived {
+                databases[d].lastWrite[space][k] = survived
+            }
+        }
         databases[d].servers[promoted].role = .primary
         databases[d].servers[promoted].relay.removeAll()
         databases[d].servers[promoted].shipping.removeAll()

@@ -159,7 +159,7 @@ struct Recorder {
                                  pools: PoolSizes(tasks: simulation.tasks.count, requests: simulation.requests.count,
                                                   events: simulation.events.count,
                                                   databaseQueues: simulation.databases.reduce(0) { $0 + $1.servers.reduce(0) { $0 + $1.queue.count + $1.relay.count + $1.shipping.count + $1.applying.count } },
-                                                  lastWrite: simulation.databases.reduce(0) { $0 + $1.lastWrite.count }),
+                                                  lastWrite: simulation.databases.reduce(0) { $0 + $1.lastWrite.reduce(0) { $0 + $1.count } }),
                                  inFlightAtEnd: inFlight, measuredInFlightAtEnd: measuredInFlight,
                                  meanInSystem: inSystem.mean(until: end))
     }

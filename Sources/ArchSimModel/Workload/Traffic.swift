@@ -92,10 +92,12 @@ struct Traffic {
     /// A one-type mix draws nothing (the same for every architecture, so common random numbers hold).
     func nextType() -> Int { mix.count == 1 ? 0 : mix.sample(mixStream) }
 
-    /// The key of a request of type `type`, or nil when it carries none.
+    /// The key of a request of type `type`, or nil when it carries none: the key space's index
+    /// in the top 24 bits and the key id below (see ``KeyId``), so keys of two spaces never
+    /// collide in a shared cache or database.
     func key(for type: Int) -> UInt64? {
         let space = keyOf[type]
-        return space < 0 ? nil : UInt64(keySamplers[Int(space)].sample())
+        return space < 0 ? nil : KeyId.make(space: Int(space), id: keySamplers[Int(space)].sample())
     }
 
     /// A closed user's think time (ns).
@@ -118,4 +120,12 @@ struct KeySampler {
 /// An exponential draw (ns, not rounded): inter-arrival times stay exact in Double.
 @inline(__always) func gslExponential(_ s: RandomStream, mean: Double) -> Double {
     -log(s.uniformPositive()) * mean
+}
+
+/// A request key: key space in the top 24 bits, key id (0 ..< count, up to 2⁴⁰) below.
+enum KeyId {
+    static let idBits: UInt64 = 40
+    @inline(__always) static func make(space: Int, id: Int) -> UInt64 { UInt64(space) << idBits | UInt64(id) }
+    @inline(__always) static func space(_ key: UInt64) -> Int { Int(key >> idBits) }
+    @inline(__always) static func id(_ key: UInt64) -> Int { Int(key & ((1 << idBits) - 1)) }
 }
