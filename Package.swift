@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
@@ -48,9 +49,17 @@ let package = Package(
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
+        // Open-loop load generator, distribution fitting, validation of the simulation against
+        // the backend.
+        .target(name: "ArchSimCalibration", dependencies: [
+            "ArchSimBackend", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "ArchSimStats",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The command line.
         .executableTarget(name: "archsim", dependencies: [
-            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend",
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend", "ArchSimCalibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),
@@ -63,6 +72,7 @@ let package = Package(
         .testTarget(name: "ArchSimBackendTests", dependencies: [
             "ArchSimBackend", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
+        .testTarget(name: "ArchSimCalibrationTests", dependencies: ["ArchSimCalibration", "ArchSimScenario"]),
     ],
     swiftLanguageModes: [.v6]
 )

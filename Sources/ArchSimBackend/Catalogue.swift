@@ -8,9 +8,9 @@ import GRDB
 /// a category, a price of 1.00–999.99 and a stock of 0–999 (about 2% are out of stock). User `i`:
 /// `user<i>@example.com`, password `pw-<i>`.
 public enum Catalogue {
-    static let adjectives = ["red", "blue", "green", "black", "white", "silver", "golden", "wooden", "steel", "cotton",
+    public static let adjectives = ["red", "blue", "green", "black", "white", "silver", "golden", "wooden", "steel", "cotton",
                              "leather", "classic", "modern", "compact", "deluxe", "vintage", "smart", "eco", "mini", "pro"]
-    static let nouns = ["chair", "lamp", "table", "phone", "watch", "shirt", "shoe", "bag", "mug", "book",
+    public static let nouns = ["chair", "lamp", "table", "phone", "watch", "shirt", "shoe", "bag", "mug", "book",
                         "camera", "desk", "pen", "kettle", "clock", "guitar", "bottle", "jacket", "scarf", "radio"]
     static let categories = ["home", "office", "fashion", "electronics", "kitchen", "music", "outdoor", "books"]
 
