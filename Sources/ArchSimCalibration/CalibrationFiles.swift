@@ -27,8 +27,7 @@ enum CalibrationFiles {
                     + "\(f.distribution == s.chosen ? 1 : 0),\"\(f.distribution.scenarioText)\",\(sorted.count),"
                     + "\(fmt(s.meanNs / 1e6)),\(fmt(q(0.5))),\(fmt(q(0.99)))\n"
             }
-            try atomicWrite("ms\n" + s.samplesMs.map { String(format: "%.6f", $0) }.joined(separator: "\n") + "\n",
-                            to: out + "/empirical/\(name).csv")
+            try atomicWrite(csvText(s.samplesMs), to: out + "/empirical/\(name).csv")
         }
         try atomicWrite(fits, to: out + "/fits.csv")
 
@@ -39,8 +38,7 @@ enum CalibrationFiles {
             if options.fitted { return s.chosen.scaled(by: factor).scenarioText }
             if factor == 1 { return "empirical(\"empirical/\(name).csv\")" }
             let file = "empirical/\(name).\(suffix).csv"
-            try atomicWrite("ms\n" + s.samplesMs.map { String(format: "%.6f", $0 * factor) }.joined(separator: "\n") + "\n",
-                            to: out + "/" + file)
+            try atomicWrite(csvText(s.samplesMs.map { $0 * factor }), to: out + "/" + file)
             return "empirical(\"\(file)\")"
         }
 
@@ -141,6 +139,18 @@ enum CalibrationFiles {
 
         """
         try atomicWrite(sc, to: out + "/scenario.yaml")
+    }
+
+    /// Most values an empirical CSV keeps: a longer sample is thinned by a fixed stride (every
+    /// k-th value in measurement order), which keeps its shape and the files small.
+    static let maxEmpiricalValues = 20_000
+
+    /// An empirical CSV: the header `ms`, then one value per line (ms, ns precision).
+    static func csvText(_ ms: [Double]) -> String {
+        let stride = max(1, (ms.count + maxEmpiricalValues - 1) / maxEmpiricalValues)
+        var text = "ms\n"
+        for i in Swift.stride(from: 0, to: ms.count, by: stride) { text += String(format: "%.6f\n", ms[i]) }
+        return text
     }
 
     static func fmt(_ v: Double) -> String {

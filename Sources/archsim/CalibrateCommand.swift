@@ -23,7 +23,8 @@ struct Calibrate: ParsableCommand {
         closed-loop run, then drives it open loop (Poisson, requests timed from their intended start) at \
         --low-load percent of capacity to measure each stage: handler compute, cache get/set, database \
         read/write, the HTTP hop, the replication lag. Each stage is fitted by maximum likelihood to \
-        exponential, normal, lognormal, gamma, Weibull and Pareto and the lowest AIC is chosen. Writes \
+        exponential, normal, lognormal, gamma, Weibull and Pareto and the lowest AIC is chosen \
+        (fits.csv); the model uses the samples themselves unless --distributions fitted. Writes \
         OUT/calibration.json, fits.csv, empirical/*.csv (one column of ms), architecture.yaml, \
         workload.yaml and scenario.yaml (`archsim run OUT/scenario.yaml` runs it). The model's `cores:` is \
         the number of cores this process may use; the CPU share of the compute and hop times is set so \
@@ -44,8 +45,8 @@ struct Calibrate: ParsableCommand {
     var seed: UInt64 = 1
     @Option(help: "Cores of the model's app service (default: the cores this process may use).")
     var cores: Int = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Distributions written into the model: fitted (best AIC) or empirical (the samples).")
-    var distributions: String = "fitted"
+    @Option(help: "Distributions written into the model: empirical (the samples; default) or fitted (best AIC).")
+    var distributions: String = "empirical"
     @OptionGroup var backend: BackendOptions
 
     func validate() throws {
