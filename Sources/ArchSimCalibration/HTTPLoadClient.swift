@@ -44,7 +44,7 @@ final class HTTPLoadClient: @unchecked Sendable {
         if let c = idle.popLast() { c.send(request, done); return }
         if open < maxConnections {
             open += 1
-            connect().whenComplete { [self] result in
+            connect().assumeIsolated().whenComplete { [self] result in
                 switch result {
                 case .success(let c): c.send(request, done)
                 case .failure(let e): open -= 1; done(.failure(e)); drain()
