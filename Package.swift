@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
     ],
     targets: [
         // GSL (GNU Scientific Library) through a small shim header: random number generators
@@ -34,9 +39,27 @@ let package = Package(
         ]),
         // CSV writers, terminal tables, progress.
         .target(name: "ArchSimReport", dependencies: ["ArchSimModel", "ArchSimStats"]),
+        // The real in-process e-commerce backend the simulator is calibrated against: HTTP
+        // (Hummingbird), storage (GRDB/SQLite) with a primary and log-shipped replicas, a cache,
+        // a seeded catalogue.
+        .target(name: "ArchSimBackend", dependencies: [
+            "ArchSimModel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // Open-loop load generator, distribution fitting, validation of the simulation against
+        // the backend.
+        .target(name: "ArchSimCalibration", dependencies: [
+            "ArchSimBackend", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "ArchSimStats",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
         // The command line.
         .executableTarget(name: "archsim", dependencies: [
-            "ArchSimScenario", "ArchSimReport", "ArchSimModel",
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend", "ArchSimCalibration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),
@@ -45,6 +68,11 @@ let package = Package(
         .testTarget(name: "ArchSimScenarioTests", dependencies: ["ArchSimScenario"]),
         .testTarget(name: "ValidationTests", dependencies: ["ArchSimModel", "ArchSimScenario", "ArchSimReport"]),
         .testTarget(name: "CLITests", dependencies: ["ArchSimScenario"]),
+        // Over real HTTP on loopback (URLSession), ephemeral ports, temporary directories.
+        .testTarget(name: "ArchSimBackendTests", dependencies: [
+            "ArchSimBackend", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        .testTarget(name: "ArchSimCalibrationTests", dependencies: ["ArchSimCalibration", "ArchSimScenario"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The shop over HTTP/1.1 with JSON bodies, on Hummingbird 2.
+///
+/// One listener with route groups (`/products`, `/cart`, `/orders`, `/payments`, `/login`), not
+/// one listener per service: calibration models the backend as one service tier in front of a
+/// cache and a database, and all of it shares the machine's cores anyway; separate listeners
+/// would add loopback hops between in-process services that a real deployment would not have
+/// on one host, and that the model would then have to carry as `hop` latency.
+public enum BackendApp {
+    /// Request type of the e-commerce workload served by each route (method, path pattern).
+    public static let routes: [(method: HTTPRequest.Method, path: String, requestType: String)] = [
+        (.get, "/health", "health"),
+        (.post, "/login", "login"),
+        (.get, "/products", "search"),
+        (.get, "/products/{id}", "view_product"),
+        (.post, "/cart/items", "add_to_cart"),
+        (.get, "/cart", "view_cart"),
+        (.post, "/orders", "place_order"),
+        (.get, "/orders/{id}", "view_order"),
+        (.post, "/payments", "pay"),
+        (.get, "/replication", "replication"),
+        (.get, "/cache", "cache"),
+    ]
+
+    static func routeName(method: HTTPRequest.Method, path: String?) -> String? {
+        guard let path else { return nil }
+        let normalised = path.replacingOccurrences(of: ":id", with: "{id}")
+        return routes.first { $0.method == method && $0.path == normalised }?.requestType
+    }
+
+    // MARK: Bodies
+
+    struct LoginBody: Decodable { var email: String; var password: String }
+    struct CartBody: Decodable {
+        var userID: Int64; var productID: Int64; var quantity: Int64
+        enum CodingKeys: String, CodingKey { case quantity; case userID = "user_id"; case productID = "product_id" }
+    }
+    struct OrderBody: Decodable {
+        var userID: Int64; var items: [Shop.OrderLine]?; var idempotencyKey: String?
+        enum CodingKeys: String, CodingKey { case items; case userID = "user_id"; case idempotencyKey = "idempotency_key" }
+    }
+    struct PaymentBody: Decodable {
+        var orderID: Int64; var amountCents: Int64?
+        enum CodingKeys: String, CodingKey { case orderID = "order_id"; case amountCents = "amount_cents" }
+    }
+    struct ProductList: Encodable { var products: [Catalogue.Product] }
+    struct OrderReply: Encodable {
+        var order: Shop.Order; var duplicate: Bool; var seq: Int64
+    }
+    struct ReplicaStatus: Encodable {
+        var index: Int; var appliedSeq: Int64; var behind: Int64; var lag: LagSummary
+        enum CodingKeys: String, CodingKey { case index, behind, lag; case appliedSeq = "applied_seq" }
+    }
+    struct ReplicationStatus: Encodable {
+        var primarySeq: Int64; var replicas: [ReplicaStatus]
+        enum CodingKeys: String, CodingKey { case replicas; case primarySeq = "primary_seq" }
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ request: Request, _ context: ShopRequestContext) async throws -> T {
+        var request = request
+        let buffer = try await request.collectBody(upTo: context.maxBodyBytes)
+        guard buffer.readableBytes > 0 else { throw ShopError.badRequest("a JSON body is required") }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    static func id(_ context: ShopRequestContext) throws -> Int64 {
+        guard let text = context.parameters.get("id"), let id = Int64(text) else {
+            throw ShopError.notFound("expected a numeric id in the path")
+        }
+        return id
+    }
+
+    static func strong(_ request: Request) -> Bool { request.uri.queryParameters.get("consistency") == "strong" }
+
+    // MARK: Router
+
+    /// The router: endpoints, then for each path every other method answers 405.
+    public static func router(shop: Shop, recorder: StageRecorder, maxBodyBytes: Int) -> Router<ShopRequestContext> {
+        let router = Router(context: ShopRequestContext.self)
+        router.add(middleware: BodyLimitMiddleware(maxBodyBytes: maxBodyBytes))
+        router.add(middleware: ErrorMiddleware())
+        router.add(middleware: StageMiddleware(recorder: recorder))
+
+        router.get("/health") { _, _ in
+            jsonResponse(["status": "ok", "replicas": "\(shop.replicas.count)"])
+        }
+        router.post("/login") { request, context in
+            let body = try await decode(LoginBody.self, request, context)
+            return jsonResponse(try await shop.login(email: body.email, password: body.password))
+        }
+        router.get("/products") { request, _ in
+            let q = request.uri.queryParameters.get("q") ?? ""
+            var limit = 20
+            if let l = request.uri.queryParameters.get("limit") {
+                guard let n = Int(l), (1...Shop.maxSearchResults).contains(n) else {
+                    throw ShopError.badRequest("limit: expected 1...\(Shop.maxSearchResults)")
+                }
+                limit = n
+            }
+            return jsonResponse(ProductList(products: try await shop.search(prefix: q, limit: limit)))
+        }
+        router.get("/products/:id") { request, context in
+            jsonResponse(try await shop.product(id: try id(context), strong: strong(request)))
+        }
+        router.post("/cart/items") { request, context in
+            let body = try await decode(CartBody.self, request, context)
+            return jsonResponse(try await shop.addToCart(userID: body.userID, productID: body.productID, quantity: body.quantity),
+                                status: .created)
+        }
+        router.get("/cart") { request, _ in
+            guard let text = request.uri.queryParameters.get("user_id"), let user = Int64(text) else {
+                throw ShopError.badRequest("user_id: expected a number")
+            }
+            return jsonResponse(try await shop.cart(userID: user, strong: strong(request)))
+        }
+        router.post("/orders") { request, context in
+            let body = try await decode(OrderBody.self, request, context)
+            let placed = try await shop.placeOrder(userID: body.userID, lines: body.items, idempotencyKey: body.idempotencyKey)
+            return jsonResponse(OrderReply(order: placed.order, duplicate: placed.duplicate, seq: placed.seq),
+                                status: placed.duplicate ? .ok : .created)
+        }
+        router.get("/orders/:id") { request, context in
+            jsonResponse(try await shop.order(id: try id(context), strong: strong(request)))
+        }
+        router.post("/payments") { request, context in
+            let body = try await decode(PaymentBody.self, request, context)
+            return jsonResponse(try await shop.pay(orderID: body.orderID, amountCents: body.amountCents), status: .created)
+        }
+        router.get("/replication") { _, _ in
+            let primarySeq = try await shop.primarySeq()
+            return jsonResponse(ReplicationStatus(primarySeq: primarySeq, replicas: shop.replicas.map {
+                ReplicaStatus(index: $0.index, appliedSeq: $0.appliedSeq, behind: max(0, primarySeq - $0.appliedSeq), lag: $0.lag.summary())
+            }))
+        }
+        router.get("/cache") { _, _ in jsonResponse(shop.cache.stats()) }
+
+        let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
+        var allowed: [String: [HTTPRequest.Method]] = [:]
+        for r in routes { allowed[r.path, default: []].append(r.method) }
+        for (path, ms) in allowed.sorted(by: { $0.key < $1.key }) {
+            let hbPath = RouterPath(stringLiteral: path.replacingOccurrences(of: "{id}", with: ":id"))
+            for m in methods where !ms.contains(m) {
+                router.on(hbPath, method: m) { _, _ -> Response in
+                    throw ShopError(405, "method_not_allowed", "\(m) is not allowed on \(path); use \(ms.map(\.rawValue).joined(separator: ", "))")
+                }
+            }
+        }
+        return router
+    }
+}
+
+/// Refuses a declared body over the limit before reading it (413), and sets the limit that
+/// reading a body enforces when no length was declared (chunked).
+struct BodyLimitMiddleware: RouterMiddleware {
+    typealias Context = ShopRequestContext
+    let maxBodyBytes: Int
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var context = context
+        context.maxBodyBytes = maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodyBytes {
+            return ErrorMiddleware.response(ShopError(413, "body_too_large", "body of \(length) bytes; at most \(maxBodyBytes)"))
+        }
+        return try await next(request, context)
+    }
+}

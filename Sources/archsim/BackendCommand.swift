@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
+import ArchSimModel
+import ArgumentParser
+import Dispatch
+import Foundation
+
+/// `archsim backend …`: the real in-process e-commerce backend the simulator is calibrated against.
+struct BackendCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backend",
+        abstract: "Run the real e-commerce backend (HTTP + SQLite primary/replicas + cache) that calibration measures.",
+        subcommands: [BackendServe.self])
+}
+
+/// Options that set up the backend; shared by `backend serve`, `calibrate` and `validate`.
+struct BackendOptions: ParsableArguments {
+    @Option(help: "Address to bind. Loopback by default; another address only when given here.")
+    var host: String = "127.0.0.1"
+    @Option(help: "Read replicas of the database, fed by the primary's change log.")
+    var replicas: Int = 2
+    @Option(name: .customLong("dir"), help: ArgumentHelp("Directory of the database files (created if missing).", valueName: "dir"))
+    var directory: String = ".archsim-backend"
+    @Option(help: "Products in the seeded catalogue (created on first start).")
+    var products: Int = 100_000
+    @Option(help: "Users in the seeded catalogue.")
+    var users: Int = 1_000_000
+    @Option(name: .customLong("catalogue-seed"), help: "Seed of the catalogue.")
+    var catalogueSeed: UInt64 = 42
+    @Option(help: "Product entries the cache holds.")
+    var cacheCapacity: Int = 10_000
+    @Option(help: "Cache eviction: lru, lfu, fifo or random.")
+    var eviction: String = "lru"
+    @Option(help: "SQLite synchronous mode of the primary: full (durable on power loss), normal, off.")
+    var synchronous: String = "full"
+    @Option(help: "Reader connections per database.")
+    var readers: Int = 4
+
+    func validate() throws {
+        if replicas < 0 || replicas > 16 { throw ValidationError("--replicas must be in 0...16, got \(replicas)") }
+        if products < 1 { throw ValidationError("--products must be at least 1") }
+        if users < 1 { throw ValidationError("--users must be at least 1") }
+        if cacheCapacity < 0 { throw ValidationError("--cache-capacity must not be negative") }
+        if EvictionPolicy(rawValue: eviction) == nil { throw ValidationError("--eviction: expected lru, lfu, fifo or random, got \(eviction)") }
+        if BackendConfiguration.Synchronous(rawValue: synchronous) == nil {
+            throw ValidationError("--synchronous: expected full, normal or off, got \(synchronous)")
+        }
+        if readers < 1 || readers > 64 { throw ValidationError("--readers must be in 1...64") }
+        if host.isEmpty { throw ValidationError("--host must not be empty") }
+    }
+
+    func configuration(port: Int) -> BackendConfiguration {
+        BackendConfiguration(host: host, port: port, directory: directory, replicas: replicas,
+                             catalogue: CatalogueSpec(products: products, users: users, seed: catalogueSeed),
+                             cacheCapacity: cacheCapacity, cacheEviction: EvictionPolicy(rawValue: eviction)!,
+                             synchronous: .init(rawValue: synchronous)!, readerConnections: readers)
+    }
+}
+
+struct BackendServe: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the backend over HTTP until interrupted (Ctrl-C).",
+        discussion: """
+        Endpoints (JSON): GET /health, POST /login, GET /products?q=, GET /products/{id}, POST /cart/items, \
+        GET /cart?user_id=, POST /orders, GET /orders/{id}, POST /payments, GET /replication (log positions and \
+        measured lag), GET /cache (hit ratio). Add ?consistency=strong to a GET to read the primary. The \
+        catalogue is created in --dir on first start.
+        """)
+
+    @Option(help: "TCP port (0: any free port).")
+    var port: Int = 8080
+    @OptionGroup var backend: BackendOptions
+
+    func validate() throws {
+        if port < 0 || port > 65535 { throw ValidationError("--port must be in 0...65535, got \(port)") }
+    }
+
+    func run() throws {
+        let config = backend.configuration(port: port)
+        let hostText = config.host.contains(":") ? "[\(config.host)]" : config.host
+        try runBlocking {
+            try await Backend.serve(config, onOpened: { shop in
+                if let s = shop.catalogueCreationSeconds {
+                    say(String(format: "created the catalogue (%d products, %d users) in %.2f s", config.catalogue.products, config.catalogue.users, s))
+                }
+            }, onRunning: { port in
+                say("archsim backend listening on http://\(hostText):\(port) (\(config.replicas) replicas, data in \(config.directory)); Ctrl-C stops it")
+            })
+        }
+    }
+}
+
+/// Runs async work from a synchronous command (the main thread is not a concurrency thread,
+/// so blocking it does not starve the tasks). Setup problems become ``InputError`` (exit 2).
+func runBlocking<T: Sendable>(_ body: @escaping @Sendable () async throws -> T) throws -> T {
+    let box = ResultBox<T>()
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        do { box.result = .success(try await body()) } catch { box.result = .failure(error) }
+        done.signal()
+    }
+    done.wait()
+    switch box.result! {
+    case .success(let v): return v
+    case .failure(let e as BackendSetupError): throw InputError(description: e.message)
+    case .failure(let e): throw e
+    }
+}
+
+final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>? }
+
+/// Prints a line to standard output at once (unbuffered: a supervising process sees it).
+func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
