@@ -78,6 +78,25 @@ public struct LatencyHistogram: Sendable {
         return Double(max)
     }
 
+    /// Several percentiles (ascending `percents`) in one pass over the buckets; same values as
+    /// ``percentile(_:)`` for each.
+    public func percentiles(_ percents: [Double]) -> [Double] {
+        guard count > 0 else { return percents.map { _ in 0 } }
+        var out: [Double] = []
+        out.reserveCapacity(percents.count)
+        var seen: UInt64 = 0
+        var i = lowIndex
+        for percent in percents {
+            if percent >= 100 { out.append(Double(max)); continue }
+            let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
+            while i <= highIndex && seen + counts[i] < rank { seen &+= counts[i]; i += 1 }
+            if i > highIndex { out.append(Double(max)); continue }
+            let (low, width) = Self.range(of: i)
+            out.append(Swift.min(Double(low) + Double(width - 1) / 2, Double(max)))
+        }
+        return out
+    }
+
     /// Adds another histogram's values. O(buckets touched).
     public mutating func add(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }

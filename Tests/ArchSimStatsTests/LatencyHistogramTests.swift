@@ -22,6 +22,8 @@ final class LatencyHistogramTests: XCTestCase {
             XCTAssertEqual(h.percentile(p), exact, accuracy: exact * 0.001, "p\(p)")
         }
         XCTAssertEqual(h.percentile(100), Double(values.last!))
+        let ps = [1.0, 10, 50, 90, 95, 99, 99.9, 99.99, 100]
+        XCTAssertEqual(h.percentiles(ps), ps.map { h.percentile($0) }, "one pass gives the same values")
         XCTAssertEqual(h.count, 200_000)
         XCTAssertEqual(h.mean, Double(values.reduce(0, +)) / 200_000, accuracy: 1e-6 * h.mean)
     }

@@ -48,9 +48,9 @@ struct Recorder {
 
     mutating func rollWindows(_ now: Int64) {
         while now >= windowEnd && windowStart < end {
+            let p = windowLatency.percentiles([50, 99])
             rows.append(WindowRow(start: windowStart, arrivals: window.arrivals, completed: window.completed,
-                                  errors: window.errors, inFlight: inFlight,
-                                  p50: windowLatency.percentile(50), p99: windowLatency.percentile(99),
+                                  errors: window.errors, inFlight: inFlight, p50: p[0], p99: p[1],
                                   timeouts: window.timeouts, rejected: window.rejected, failed: window.failed,
                                   retries: window.retries, breakersOpen: breakersOpen))
             window = WindowCounts()
