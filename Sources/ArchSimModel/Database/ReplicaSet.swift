@@ -51,28 +51,51 @@ struct ReplicaSet {
     /// otherwise a replica that is up, by the balancer policy (ties: rotating start). nil when
     /// no replica is up (the read then goes to the primary).
     mutating func replicaForRead() -> Int? {
-        let candidates = servers.indices.filter { $0 != primary && servers[$0].role == .replica && !servers[$0].down }
-        guard !candidates.isEmpty else { return nil }
+        // Candidates are the replicas that are up, ranked 0..<n in server order. No array is
+        // built: this runs once per read, on the event path.
+        var n = 0
+        for s in servers.indices where isReadCandidate(s) { n += 1 }
+        guard n > 0 else { return nil }
         switch balancer {
-        case .random: return candidates[balancerStream.index(below: candidates.count)]
-        case .powerOfTwo where candidates.count > 1:
-            let a = balancerStream.index(below: candidates.count)
-            var b = balancerStream.index(below: candidates.count - 1)
+        case .random: return candidate(balancerStream.index(below: n))
+        case .powerOfTwo where n > 1:
+            let a = balancerStream.index(below: n)
+            var b = balancerStream.index(below: n - 1)
             if b >= a { b += 1 }
-            return servers[candidates[b]].open < servers[candidates[a]].open ? candidates[b] : candidates[a]
+            let ca = candidate(a), cb = candidate(b)
+            return servers[cb].open < servers[ca].open ? cb : ca
         case .leastConnections:
-            let start = balancerTurn % candidates.count
+            // Fewest open queries; ties go to the first in a rotating order starting at rank `start`.
+            let start = balancerTurn % n
             balancerTurn &+= 1
-            var best = candidates[start]
-            for k in 1..<max(1, candidates.count) {
-                let c = candidates[(start + k) % candidates.count]
-                if servers[c].open < servers[best].open { best = c }
+            var best = -1, bestOpen = Int.max, bestTurn = Int.max, rank = 0
+            for s in servers.indices where isReadCandidate(s) {
+                let turn = (rank - start + n) % n
+                if servers[s].open < bestOpen || (servers[s].open == bestOpen && turn < bestTurn) {
+                    best = s; bestOpen = servers[s].open; bestTurn = turn
+                }
+                rank += 1
             }
             return best
         default:
+            // round_robin (and consistent_hash, which needs a key a read does not pass here).
             balancerTurn &+= 1
-            return candidates[(balancerTurn - 1) % candidates.count]
+            return candidate((balancerTurn - 1) % n)
         }
+    }
+
+    @inline(__always) func isReadCandidate(_ s: Int) -> Bool {
+        s != primary && servers[s].role == .replica && !servers[s].down
+    }
+
+    /// The server of the candidate ranked `k`. O(servers).
+    func candidate(_ k: Int) -> Int {
+        var rank = 0
+        for s in servers.indices where isReadCandidate(s) {
+            if rank == k { return s }
+            rank += 1
+        }
+        preconditionFailure("candidate rank \(k) out of range")
     }
 
     /// Records a committed write of `key` (if any); returns its sequence number.
