@@ -23,7 +23,8 @@ let package = Package(
         // GSL (GNU Scientific Library) through a small shim header: random number generators
         // and distributions. Debian: libgsl-dev.
         .systemLibrary(name: "CGSL", pkgConfig: "gsl", providers: [.apt(["libgsl-dev"])]),
-        // Clock, event list, run loop, random streams and distributions. No domain words.
+        // Clock and event list (time, sequence order), random streams and distributions. No domain
+        // words; the run loop is the model's (Simulation.run).
         .target(name: "ArchSimKernel", dependencies: ["CGSL"], swiftSettings: hot),
         // Latency histograms, time-weighted gauges, confidence intervals.
         .target(name: "ArchSimStats", dependencies: ["CGSL"], swiftSettings: hot),

@@ -36,13 +36,13 @@ public struct EventQueue: Sendable {
     /// Number of pending events.
     @inlinable public var count: Int { heap.count }
     @inlinable public var isEmpty: Bool { heap.isEmpty }
-    /// Time of the next event, if any.
-    @inlinable public var nextTime: Int64? { heap.first?.time }
 
-    /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0). O(log n).
+    /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0). O(log n). A time past
+    /// `Int64.max` saturates there: such an event never runs before any end of run.
     @inlinable public mutating func schedule(after delay: Int64, _ payload: UInt64) {
         precondition(delay >= 0, "negative delay \(delay) ns")
-        schedule(at: now &+ delay, payload)
+        let (time, overflow) = now.addingReportingOverflow(delay)
+        schedule(at: overflow ? .max : time, payload)
     }
 
     /// Schedules `payload` at absolute time `time` (≥ now). O(log n).

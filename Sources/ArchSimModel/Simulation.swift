@@ -6,15 +6,19 @@ import ArchSimStats
 ///
 /// Follow a request: ``Traffic`` makes it arrive (`arrive`), the ``LoadBalancer`` picks an
 /// instance of the routed service (`admit`, Service/), the ``ServiceInstance`` gives it a worker
-/// or queues it, and its operation's compiled ``Program`` runs (`run`): compute, call other
-/// services over the network (`issueCall` / `answered`), use the ``DistributedCache`` (Cache/)
-/// and the ``ReplicaSet`` (Database/), fork and join, wait. When the root operation ends the
-/// request is answered (`finishRequest`) and recorded by the ``Recorder``, from which
-/// ``ReplicationResult`` and then the CSV rows come. Faults/ crashes and slows components.
+/// or queues it (its ``Pool``), and its operation's compiled ``Program`` runs (`run`): compute,
+/// call other services over the network (`issueCall` / `answered`), use the ``DistributedCache``
+/// (Cache/) and the ``ReplicaSet`` (Database/), fork and join, wait. When the root operation ends
+/// the request is answered (`finishRequest`) and recorded by the ``Recorder``; at the end each
+/// component reports its own results into the ``ReplicationResult``, from which the CSV rows
+/// come. Faults/ crashes and slows components; the ``Autoscaler`` resizes services.
 ///
+/// The simulation keeps the clock, the event loop and dispatch, and the life cycle of requests
+/// and tasks (``Task``); each component owns its state and changes it through its own methods.
 /// Events are `UInt64` payloads: kind in the top 8 bits, a generation in the next 24, an
-/// index in the low 32. State lives in arrays of value types indexed by integers; free slots are
-/// reused, so a steady-state run allocates nothing per event.
+/// index in the low 32. State lives in arrays of value types indexed by typed handles
+/// (``TaskID``, ``RequestID``); free slots are reused, so a steady-state run allocates nothing
+/// per event.
 public final class Simulation {
     public let scenario: Scenario
     public let replication: Int
@@ -39,15 +43,15 @@ public final class Simulation {
     var breakers: [CircuitBreaker]
     var caches: [DistributedCache]
     var databases: [ReplicaSet]
-    var tasks = SlotPool<Task>()
-    var freeTasks: [Int32] = []
-    var requests = SlotPool<Request>()
-    var freeRequests: [Int32] = []
+    /// Per service, its autoscaler if it has one.
+    var autoscalers: [Autoscaler?]
+    var tasks = SlotArray<Task>()
+    var freeTasks: [TaskID] = []
+    var requests = SlotArray<Request>()
+    var freeRequests: [RequestID] = []
     var recorder: Recorder
     /// Scratch list reused by processor-sharing completions and crashes.
-    var scratch: [Int32] = []
-    /// Per service: the autoscaler's last decision time and busy-worker integral then.
-    var autoscaleState: [(time: Int64, busy: Double)]
+    var scratch: [TaskID] = []
 
     deinit {
         tasks.deallocate()
@@ -75,18 +79,20 @@ public final class Simulation {
             for n in 0..<slots {
                 var instance = ServiceInstance(service: Int32(s), workers: service.workers,
                                                queueCapacity: service.queueCapacity, cores: service.cores)
-                if n >= service.instances { instance.active = false; instance.balancerSendsTo = false }
+                if n >= service.instances { instance.makeIdle() }
                 instances.append(instance)
             }
             balancers.append(LoadBalancer(policy: service.balancer ?? arch.balancer, service: service.name,
                                           instances: slots, streams: streams))
         }
         asyncService = arch.services.map { $0.io == .async }
-        autoscaleState = arch.services.map { _ in (0, 0) }
+        autoscalers = arch.services.map { s in s.autoscale.map { Autoscaler(policy: $0, workers: s.workers) } }
         breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
-        let streams = self.streams
+        let streams = self.streams, warmupEnd = self.warmupEnd
         caches = arch.caches.map { DistributedCache($0, streams: streams) }
-        databases = arch.databases.map { ReplicaSet($0, streams: streams) }
+        databases = arch.databases.enumerated().map { d, db in
+            ReplicaSet(db, index: d, measuredFrom: warmupEnd, streams: streams)
+        }
         recorder = Recorder(scenario: scenario)
     }
 
@@ -103,7 +109,25 @@ public final class Simulation {
         events.advance(to: end)
         closeWindow()
         progress?(end, events.processed)
-        return recorder.result(simulation: self)
+        return result()
+    }
+
+    /// What this replication measured: the recorder's counts and each component's own results.
+    func result() -> ReplicationResult {
+        let seconds = Double(end - warmupEnd) / 1e9
+        let pools = PoolSizes(tasks: tasks.count, requests: requests.count, events: events.count,
+                              databaseQueues: databases.reduce(0) { $0 + $1.queuedWork },
+                              lastWrite: databases.reduce(0) { $0 + $1.lastWriteSlots })
+        return recorder.result(replication: replication, seed: seed,
+                               instances: scenario.architecture.services.map(\.instances),
+                               caches: caches.map(\.result),
+                               databases: databases.map { $0.result(seconds: seconds, end: end) },
+                               events: events.processed, pools: pools)
+    }
+
+    /// The instances of service `s` in `instances` (autoscaling slots included).
+    @inline(__always) func instancesOf(service s: Int) -> Range<Int> {
+        firstInstance[s] ..< firstInstance[s] + balancers[s].count
     }
 
     func start() {
@@ -129,17 +153,17 @@ public final class Simulation {
             arrive(user: -1)
             if let t = traffic.nextArrival(after: events.now, end: end) { events.schedule(at: t, EventKind.arrival.payload()) }
         case .userSends: arrive(user: Int32(index))
-        case .resume: resume(Int32(index))
-        case .deliver: admit(Int32(index))
-        case .answered: answered(Int32(index))
-        case .timeout: timeout(Int32(index), generation: generation)
+        case .resume: resume(TaskID(index))
+        case .deliver: admit(TaskID(index))
+        case .answered: answered(TaskID(index))
+        case .timeout: timeout(RequestID(index), generation: generation)
         case .shareDone: shareDone(index, generation: generation)
-        case .callTimeout: callTimedOut(Int32(index), generation: generation)
-        case .retry: retry(Int32(index))
-        case .dbArrive: databaseArrive(Int32(index))
-        case .queryDone: queryDone(Int32(index), generation: generation)
-        case .shipArrive: shipArrive(index, generation: generation)
-        case .applyDone: applyDone(index, token: generation)
+        case .callTimeout: callTimedOut(TaskID(index), generation: generation)
+        case .retry: retry(TaskID(index))
+        case .dbArrive: databaseArrive(TaskID(index))
+        case .queryDone: queryDone(TaskID(index), generation: generation)
+        case .shipArrive: shipArrive(ServerID(packed: index), generation: generation)
+        case .applyDone: applyDone(ServerID(packed: index), token: generation)
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
         case .healthDown: healthDown(index)
@@ -152,7 +176,10 @@ public final class Simulation {
             // The last window closes at the end of the run (see run()).
             let next = events.now + scenario.window
             if next < end { events.schedule(at: next, EventKind.windowEnds.payload()) }
-        case .warmupEnds: recorder.restart(at: events.now, simulation: self)
+        case .warmupEnds:
+            // Time-weighted gauges measure afresh from here.
+            recorder.restart(at: events.now)
+            for d in databases.indices { databases[d].restartGauges(at: events.now) }
         }
     }
 
@@ -167,37 +194,35 @@ public final class Simulation {
         let key = traffic.key(for: type)
         let r = allocateRequest(Request(type: Int32(type), key: key ?? 0, hasKey: key != nil, arrival: now,
                                         measured: now >= warmupEnd, user: user))
-        recorder.arrived(type: type, measured: requests[Int(r)].measured, at: now)
+        recorder.arrived(type: type, measured: requests[r].measured, at: now)
         if let timeout = scenario.workload.requestTypes[type].timeout {
-            events.schedule(after: timeout, EventKind.timeout.payload(Int(r), generation: requests[Int(r)].generation))
+            events.schedule(after: timeout, EventKind.timeout.payload(Int(r.index), generation: requests[r].generation))
         }
         let route = scenario.architecture.routes[type]
-        let t = allocateTask(Task(request: r, parent: Task.client, service: Int32(route.service),
+        let t = allocateTask(Task(request: r, parent: .client, service: Int32(route.service),
                                   pc: program.entry[route.service][route.operation], isBranch: false))
-        tasks[Int(t)].endPC = program.endOf[Int(tasks[Int(t)].pc)]
+        tasks[t].endPC = program.endOf[Int(tasks[t].pc)]
         admit(t)
     }
 
     /// The request's answer reaches its client (success or error), unless it timed out already.
-    func finishRequest(_ r: Int32, failure: Failure) {
-        let i = Int(r)
-        if !requests[i].answered {
-            requests[i].answered = true
-            recorder.answered(type: Int(requests[i].type), measured: requests[i].measured,
-                              latency: events.now - requests[i].arrival, failure: failure, at: events.now)
-            userThinks(requests[i].user)
+    func finishRequest(_ r: RequestID, failure: Failure) {
+        if !requests[r].answered {
+            requests[r].answered = true
+            recorder.answered(type: Int(requests[r].type), measured: requests[r].measured,
+                              latency: events.now - requests[r].arrival, failure: failure, at: events.now)
+            userThinks(requests[r].user)
         }
         releaseRequestIfDone(r)
     }
 
     /// The request's own timeout: its client gives up; the work downstream goes on.
-    func timeout(_ r: Int32, generation: UInt32) {
-        let i = Int(r)
-        guard requests[i].generation & 0xFF_FFFF == generation, !requests[i].answered else { return }
-        requests[i].answered = true
-        recorder.answered(type: Int(requests[i].type), measured: requests[i].measured,
-                          latency: events.now - requests[i].arrival, failure: .timeout, at: events.now)
-        userThinks(requests[i].user)
+    func timeout(_ r: RequestID, generation: UInt32) {
+        guard requests[r].generation & 0xFF_FFFF == generation, !requests[r].answered else { return }
+        requests[r].answered = true
+        recorder.answered(type: Int(requests[r].type), measured: requests[r].measured,
+                          latency: events.now - requests[r].arrival, failure: .timeout, at: events.now)
+        userThinks(requests[r].user)
     }
 
     func userThinks(_ user: Int32) {
@@ -205,49 +230,48 @@ public final class Simulation {
         events.schedule(after: traffic.thinkTime(), EventKind.userSends.payload(Int(user)))
     }
 
-    // MARK: - Pools
+    // MARK: - Slots of tasks and requests
 
-    func allocateTask(_ task: Task) -> Int32 {
-        requests[Int(task.request)].tasks += 1
+    func allocateTask(_ task: Task) -> TaskID {
+        requests[task.request].tasks += 1
         if let t = freeTasks.popLast() {
             // Keep counting the slot's generation: a stale call timeout or query completion
             // meant for the slot's previous task must not match the new one.
             var task = task
-            task.generation = tasks[Int(t)].generation &+ 1
-            tasks[Int(t)] = task
+            task.generation = tasks[t].generation &+ 1
+            tasks[t] = task
             return t
         }
         tasks.append(task)
-        return Int32(tasks.count - 1)
+        return TaskID(tasks.count - 1)
     }
 
-    func freeTask(_ t: Int32) {
-        let r = tasks[Int(t)].request
-        tasks[Int(t)].alive = false
+    func freeTask(_ t: TaskID) {
+        let r = tasks[t].request
+        tasks[t].phase = .free
         freeTasks.append(t)
-        requests[Int(r)].tasks -= 1
+        requests[r].tasks -= 1
         releaseRequestIfDone(r)
     }
 
     /// A request's slot is reused once it is answered and none of its work is left.
-    func releaseRequestIfDone(_ r: Int32) {
-        let i = Int(r)
-        if requests[i].answered && requests[i].tasks == 0 {
-            requests[i].generation &+= 1
-            requests[i].tasks = -1   // released: never twice
+    func releaseRequestIfDone(_ r: RequestID) {
+        if requests[r].answered && requests[r].tasks == 0 {
+            requests[r].generation &+= 1
+            requests[r].tasks = -1   // released: never twice
             freeRequests.append(r)
         }
     }
 
-    func allocateRequest(_ request: Request) -> Int32 {
+    func allocateRequest(_ request: Request) -> RequestID {
         if let r = freeRequests.popLast() {
             var request = request
-            request.generation = requests[Int(r)].generation
-            requests[Int(r)] = request
+            request.generation = requests[r].generation
+            requests[r] = request
             return r
         }
         requests.append(request)
-        return Int32(requests.count - 1)
+        return RequestID(requests.count - 1)
     }
 }
 
@@ -264,80 +288,16 @@ public enum Failure: UInt8, Sendable {
 }
 
 /// Kinds of events, packed in a payload's top byte.
-enum EventKind: UInt8 {
+package enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
     case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone
     case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
-    @inline(__always) func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {
+    @inline(__always) package func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {
         UInt64(rawValue) << 56 | UInt64(generation & 0xFF_FFFF) << 32 | UInt64(UInt32(truncatingIfNeeded: index))
     }
-}
 
-/// A request from a client, from arrival to answer.
-struct Request {
-    var type: Int32
-    var key: UInt64
-    var hasKey: Bool
-    var arrival: Int64
-    /// Arrived after the warm-up: counted in the results.
-    var measured: Bool
-    /// The closed-workload user who sent it, or -1.
-    var user: Int32
-    var answered = false
-    /// Tasks still working for it; the slot is reused when answered and none is left.
-    var tasks: Int32 = 0
-    /// Bumped when the slot is reused, so a stale timeout is ignored.
-    var generation: UInt32 = 0
-
-    @inline(__always) var optionalKey: UInt64? { hasKey ? key : nil }
-}
-
-/// A piece of work in progress: an operation running at a service for one request, or one
-/// branch of a parallel step.
-struct Task {
-    /// `parent` of a root task: the client waits for it.
-    static let client: Int32 = -1
-    /// `parent` of a task nobody waits for any more (its caller timed out, or crashed).
-    static let detached: Int32 = -2
-
-    var request: Int32
-    /// The task waiting for this one, ``client`` or ``detached``.
-    var parent: Int32
-    var service: Int32
-    var instance: Int32 = -1
-    var pc: Int32
-    /// Where to jump when a call failed: the operation's or branch's end.
-    var endPC: Int32 = 0
-    /// Branches still running (fork).
-    var pending: Int32 = 0
-    /// The call being waited for.
-    var child: Int32 = -1
-    /// Bumped by every call and database wait, so a stale timeout or completion is ignored.
-    var generation: UInt32 = 0
-    /// Attempts made of the current call step beyond the first.
-    var attempt: Int32 = 0
-    /// Database wait: (database, server) and that server's epoch when the query started.
-    var database: Int32 = -1
-    var server: Int32 = -1
-    var serverEpoch: UInt32 = 0
-    /// Waiting for, or running, a query at (database, server).
-    var atDatabase = false
-    var alive = true
-    var holdsWorker = false
-    var isBranch: Bool
-    /// Waiting in its instance's queue for a worker.
-    var queued = false
-    /// Computing under processor sharing (no event of its own).
-    var sharing = false
-    /// Its instance crashed: the next event that reaches it frees it.
-    var killed = false
-    var failure: Failure = .ok
-    var queuedAt: Int64 = 0
-    /// Processor sharing: virtual time at which its CPU work is done.
-    var shareFinish = 0.0
-
-    init(request: Int32, parent: Int32, service: Int32, pc: Int32, isBranch: Bool) {
-        self.request = request; self.parent = parent; self.service = service; self.pc = pc; self.isBranch = isBranch
+    @inline(__always) package func payload(_ task: TaskID, generation: UInt32 = 0) -> UInt64 {
+        payload(Int(task.index), generation: generation)
     }
 }

@@ -57,4 +57,17 @@ final class EventQueueTests: XCTestCase {
         XCTAssertEqual(q.next()?.payload, 2)
         XCTAssertEqual(q.processed, 3)
     }
+
+    /// A delay that would carry the clock past `Int64.max` saturates there instead of wrapping
+    /// into the past: the event stays pending after every end of run.
+    func testHugeDelaysSaturate() {
+        var q = EventQueue()
+        q.schedule(at: 1_000, 1)
+        _ = q.next()
+        q.schedule(after: .max - 10, 2)
+        q.schedule(after: 5, 3)
+        XCTAssertEqual(q.next(before: .max)?.payload, 3)
+        XCTAssertNil(q.next(before: .max), "at Int64.max: never before any limit")
+        XCTAssertEqual(q.count, 1)
+    }
 }

@@ -8,8 +8,11 @@ import ArchSimKernel
 /// A crashed node is emptied; while down every get misses and sets and deletes do nothing, so
 /// its keys miss until refilled.
 struct DistributedCache {
+    /// What a cache step does to its key.
+    enum Operation { case get, set, delete }
+
     let name: String
-    var nodes: [CacheNode]
+    private(set) var nodes: [CacheNode]
     let latency: Sampler
     let ttl: Int64?
     /// Mixed into key hashes so two caches spread the same keys differently.
@@ -31,6 +34,51 @@ struct DistributedCache {
     /// The node holding `key`. O(1).
     @inline(__always) func node(of key: UInt64) -> Int {
         Int(StableHash.mix(key ^ salt) % UInt64(nodes.count))
+    }
+
+    /// Performs `operation` on `key` at `now`: the node's state changes when the operation is
+    /// made. Returns whether a get hit, and the operation's latency (the cache's latency × the
+    /// node's slow factor; network hops not included). A request without a key misses and
+    /// stores nothing. `counted`: after the warm-up (counts gets, hits and operations).
+    mutating func perform(_ operation: Operation, key: UInt64?, at now: Int64, counted: Bool) -> (hit: Bool, latency: Int64) {
+        var latency = self.latency.sample()
+        guard let key else {
+            if operation == .get && counted { nodes[0].gets += 1 }
+            return (false, latency)
+        }
+        let n = node(of: key)
+        if nodes[n].slowFactor != 1 { latency = Int64((Double(latency) * nodes[n].slowFactor).rounded()) }
+        if counted { nodes[n].operations += 1 }
+        let up = !nodes[n].down
+        var hit = false
+        switch operation {
+        case .get:
+            hit = up && nodes[n].store.get(key, now: now)
+            if counted { nodes[n].gets += 1; if hit { nodes[n].hits += 1 } }
+        case .set:
+            if up { nodes[n].store.set(key, expiresAt: ttl.map { now + $0 } ?? Int64.max, now: now) }
+        case .delete:
+            if up { _ = nodes[n].store.delete(key) }
+        }
+        return (hit, latency)
+    }
+
+    // MARK: Faults
+
+    /// Node `n` crashes: it is emptied; while down every get misses and sets and deletes do nothing.
+    mutating func crash(node n: Int) {
+        nodes[n].down = true
+        nodes[n].store.removeAll()
+    }
+
+    mutating func recover(node n: Int) { nodes[n].down = false }
+
+    /// Node `n`'s latency is multiplied by `factor` (1: normal again).
+    mutating func slow(node n: Int, by factor: Double) { nodes[n].slowFactor = factor }
+
+    /// What the cache measured after the warm-up, per node.
+    var result: CacheResult {
+        CacheResult(nodes: nodes.map { CacheNodeResult(gets: $0.gets, hits: $0.hits, operations: $0.operations) })
     }
 }
 

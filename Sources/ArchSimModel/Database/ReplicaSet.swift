@@ -1,7 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimKernel
-import ArchSimStats
-import DequeModule
 
 /// A primary/replica database: writes go to the primary; reads go to the replicas (balanced) or
 /// the primary, as the architecture says. Each server has a connection pool: a query waits for a
@@ -10,31 +8,49 @@ import DequeModule
 /// Replication is ordered, like binlog shipping: every committed write gets the next sequence
 /// number; it reaches each replica after the replication lag, never before the writes committed
 /// earlier (shipping is FIFO); the replica applies it (apply time, holding a connection, up to
-/// `applyWorkers` at once) and it becomes visible in commit order. A read at a replica of a key
-/// whose latest committed write is not yet visible there is a stale read.
-struct ReplicaSet {
-    let name: String
+/// `applyWorkers` at once, ahead of queued queries) and it becomes visible in commit order. A read
+/// at a replica of a key whose latest committed write is not yet visible there is a stale read.
+///
+/// The replica set owns these transitions. Methods that start timed work schedule its event
+/// themselves (`shipArrive`, `applyDone`) on the queue they are given; a method that frees a
+/// connection a waiting query takes returns that query, and the simulation starts it.
+package struct ReplicaSet {
+    /// A waiting query that was handed a connection, and how long it waited (ns).
+    package struct Handoff {
+        package var task: TaskID
+        package var waited: Int64
+    }
+
+    package let name: String
+    /// This database's index in the architecture (carried in its events).
+    package let index: Int
     /// Server 0 is the primary as configured, 1… the replicas. After a failover `primary`
     /// names the promoted replica.
-    var servers: [DatabaseInstance]
-    var primary = 0
-    let readsFromReplicas: Bool
-    let balancer: BalancerPolicy
-    var balancerTurn = 0
-    let balancerStream: RandomStream
-    let lag: Sampler
-    let applyWorkers: Int
-    let failoverAfter: Int64?
+    package private(set) var servers: [DatabaseInstance]
+    package private(set) var primary = 0
+    package let readsFromReplicas: Bool
+    package let balancer: BalancerPolicy
+    private var balancerTurn = 0
+    package let balancerStream: RandomStream
+    /// consistent_hash: the ring of replicas (servers 1…).
+    private var ring: HashRing?
+    package let lag: Sampler
+    package let applyWorkers: Int
+    package let failoverAfter: Int64?
+    /// Start of measurement (end of the warm-up, ns).
+    package let measuredFrom: Int64
     /// Sequence number of the last committed write.
-    var committed: Int64 = 0
+    package private(set) var committed: Int64 = 0
     /// For each key space and key id, the sequence number of its latest committed write
     /// (0 = none); grown on demand, so memory follows the largest key id written.
-    var lastWrite: [[Int64]] = []
+    package private(set) var lastWrite: [[Int64]] = []
     /// Writes lost by a failover (committed on the old primary, never applied on the new one).
-    var lostWrites = 0
+    package private(set) var lostWrites = 0
 
-    init(_ db: Database, streams: RandomStreams) {
+    package init(_ db: Database, index: Int, measuredFrom: Int64, streams: RandomStreams) {
         name = db.name
+        self.index = index
+        self.measuredFrom = measuredFrom
         readsFromReplicas = db.readsFrom == .replicas && db.replicaCount > 0
         balancer = db.replicaBalancer
         balancerStream = streams.stream("database.\(db.name).balancer")
@@ -45,12 +61,24 @@ struct ReplicaSet {
         for r in 0..<db.replicaCount {
             servers.append(DatabaseInstance(db.replica, role: .replica, name: "\(db.name).replica[\(r)]", streams: streams))
         }
+        if balancer == .consistentHash {
+            ring = HashRing(members: 1..<(db.replicaCount + 1)) { r, v in "\(db.name).replica#\(r - 1)#\(v)" }
+        }
     }
 
-    /// The server for a read: the primary for strong reads or when reads go to the primary;
-    /// otherwise a replica that is up, by the balancer policy (ties: rotating start). nil when
-    /// no replica is up (the read then goes to the primary).
-    mutating func replicaForRead() -> Int? {
+    // MARK: Routing
+
+    /// The server for a query: writes, strong reads, and every read of a database that reads
+    /// from its primary go to the primary; other reads to a replica that is up, by the balancer
+    /// policy (the primary when none is up).
+    package mutating func server(forRead isRead: Bool, strong: Bool, key: UInt64?) -> Int {
+        if isRead && !strong && readsFromReplicas, let replica = replicaForRead(key: key) { return replica }
+        return primary
+    }
+
+    /// A replica that is up, by the balancer policy (ties: rotating start); nil when none is.
+    /// consistent_hash hashes the read's key (a read without one takes turns).
+    package mutating func replicaForRead(key: UInt64?) -> Int? {
         // Candidates are the replicas that are up, ranked 0..<n in server order. No array is
         // built: this runs once per read, on the event path.
         var n = 0
@@ -77,19 +105,24 @@ struct ReplicaSet {
                 rank += 1
             }
             return best
+        case .consistentHash where key != nil:
+            // The first replica clockwise from the key's hash that is up (a promoted one is no
+            // candidate).
+            return ring!.member(for: key!, where: isReadCandidate)
         default:
-            // round_robin (and consistent_hash, which needs a key a read does not pass here).
+            // round_robin, power_of_two over one replica, consistent_hash without a key.
             balancerTurn &+= 1
             return candidate((balancerTurn - 1) % n)
         }
     }
 
-    @inline(__always) func isReadCandidate(_ s: Int) -> Bool {
+    @inline(__always) package func isReadCandidate(_ s: Int) -> Bool {
+        // Stored fields, not a computed property: read in place, the server is never copied.
         s != primary && servers[s].role == .replica && !servers[s].down
     }
 
     /// The server of the candidate ranked `k`. O(servers).
-    func candidate(_ k: Int) -> Int {
+    package func candidate(_ k: Int) -> Int {
         var rank = 0
         for s in servers.indices where isReadCandidate(s) {
             if rank == k { return s }
@@ -98,8 +131,81 @@ struct ReplicaSet {
         preconditionFailure("candidate rank \(k) out of range")
     }
 
+    // MARK: Queries
+
+    /// What happened to a query that reached its server.
+    package enum Arrival { case down, granted, queued }
+
+    /// `task`'s query reaches server `s`: it fails (down), takes a connection, or waits.
+    package mutating func admit(_ task: TaskID, server s: Int, at now: Int64) -> Arrival {
+        guard !servers[s].down else { return .down }
+        return servers[s].admit(task, at: now) == .granted ? .granted : .queued
+    }
+
+    /// A query holding a connection at server `s` starts. Returns its execution time, whether
+    /// it reads stale data (a replica read of a key with a committed write not visible there),
+    /// and the server's epoch.
+    package mutating func startQuery(server s: Int, isRead: Bool, key: UInt64?, waited: Int64,
+                             at now: Int64) -> (time: Int64, stale: Bool, epoch: UInt32) {
+        let counted = now >= measuredFrom
+        let time = servers[s].startQuery(isRead: isRead, waited: waited, counted: counted)
+        var stale = false
+        if isRead && s != primary, let key, isStale(key: key, at: s) {
+            stale = true
+            if counted { servers[s].countStaleRead() }
+        }
+        return (time, stale, servers[s].epoch)
+    }
+
+    /// What became of a query whose execution time is over.
+    package enum Finish {
+        /// Its server crashed after it started: it was lost (its task was failed then).
+        case lost
+        /// Done; its connection went to `handoff` (a waiting query) if not nil.
+        case done(handoff: Handoff?)
+    }
+
+    /// A query started at server `s` in `epoch` ends: unless the server crashed since, a write
+    /// commits and is shipped to the replicas, and the connection goes to the next apply job or
+    /// waiting query.
+    package mutating func finishQuery(server s: Int, epoch: UInt32, isWrite: Bool, key: UInt64?, at now: Int64,
+                              events: inout EventQueue) -> Finish {
+        guard servers[s].epoch == epoch else { return .lost }
+        servers[s].finishQuery(isWrite: isWrite, counted: now >= measuredFrom)
+        if isWrite { commit(key: key, at: now, events: &events) }
+        return .done(handoff: releaseConnection(server: s, at: now, events: &events))
+    }
+
+    /// Hands a freed connection to the next in line — a waiting apply job first (replication
+    /// threads are not behind the clients in the pool's queue), then the longest-waiting query
+    /// (returned) — or back to the pool.
+    package mutating func releaseConnection(server s: Int, at now: Int64, events: inout EventQueue) -> Handoff? {
+        while true {
+            switch servers[s].releaseConnection(at: now) {
+            case .freed: return nil
+            case .task(let task, let waited): return Handoff(task: task, waited: waited)
+            case .urgent:
+                // An apply job takes it; with nothing left to apply it is released again.
+                if startApply(server: s, events: &events) { return nil }
+            }
+        }
+    }
+
+    // MARK: Replication
+
+    /// The primary commits a write of `key` (if any): the next sequence number, shipped in
+    /// order to each replica.
+    package mutating func commit(key: UInt64?, at now: Int64, events: inout EventQueue) {
+        let seq = record(key: key)
+        for s in servers.indices where s != primary && servers[s].role == .replica {
+            let arrival = servers[s].ship(.init(seq: seq, committedAt: now), lag: lag.sample(), at: now)
+            events.schedule(at: arrival, EventKind.shipArrive.payload(ServerID(database: index, server: s).packed,
+                                                                      generation: servers[s].shipEpoch))
+        }
+    }
+
     /// Records a committed write of `key` (if any); returns its sequence number.
-    mutating func commit(key: UInt64?) -> Int64 {
+    package mutating func record(key: UInt64?) -> Int64 {
         committed += 1
         if let key {
             let space = KeyId.space(key), k = KeyId.id(key)
@@ -113,68 +219,111 @@ struct ReplicaSet {
     }
 
     /// Whether a read of `key` at server `s` now would miss a committed write.
-    func isStale(key: UInt64, at s: Int) -> Bool {
+    package func isStale(key: UInt64, at s: Int) -> Bool {
         let space = KeyId.space(key), k = KeyId.id(key)
         return space < lastWrite.count && k < lastWrite[space].count && lastWrite[space][k] > servers[s].visible
     }
-}
 
-/// One database server (primary or replica): a connection pool with a FIFO queue, and for a
-/// replica, its replication state.
-struct DatabaseInstance {
-    enum Role { case primary, replica }
-    let name: String
-    var role: Role
-    let connections: Int
-    let read: Sampler
-    let write: Sampler
-    var busy = 0
-    /// Waiting queries (task indices), in arrival order.
-    var queue = Deque<Int32>()
-    var open = 0
-    var down = false
-    var slowFactor = 1.0
-    /// Bumped by a crash: queries started before it are lost.
-    var epoch: UInt32 = 0
+    /// A shipped write reaches replica `s`'s relay log (in commit order: arrivals are FIFO). The
+    /// replication lag models the binlog's whole way, sending included: a write still on its way
+    /// when the primary crashed had not left it (its event is stale).
+    package mutating func shipArrives(server s: Int, generation: UInt32, at now: Int64, events: inout EventQueue) {
+        guard servers[s].shipmentArrives(generation: generation) else { return }
+        startApplies(server: s, at: now, events: &events)
+    }
 
-    // Replication (replicas).
-    /// Sequence number of the last write visible here (all earlier ones are too).
-    var visible: Int64 = 0
-    /// Writes shipped and not yet arrived: (sequence, commit time), in order.
-    var shipping = Deque<(seq: Int64, committedAt: Int64)>()
-    var lastArrival: Int64 = 0
-    /// Bumped when the primary crashes: shipments on their way are held back (stale events ignored).
-    var shipEpoch: UInt32 = 0
-    /// Writes not yet shipped when the primary crashed: re-sent when it comes back, lost if a
-    /// replica is promoted instead.
-    var held = Deque<(seq: Int64, committedAt: Int64)>()
-    /// Writes arrived and not yet being applied, in order.
-    var relay = Deque<(seq: Int64, committedAt: Int64)>()
-    /// Apply jobs waiting for a connection (served before queued queries), and running.
-    var applyQueued = 0
-    var applyRunning = 0
-    /// Writes being applied or applied and waiting for earlier ones, in sequence order; `done`
-    /// once applied (visible when all before are). A finished apply frees its worker at once.
-    var applying = Deque<(seq: Int64, committedAt: Int64, token: UInt32, done: Bool)>()
-    var applyToken: UInt32 = 0
-    /// Writes that became visible out of commit order: always 0 (an invariant the tests check).
-    var orderViolations = 0
+    /// Starts apply jobs at replica `s` while there are relayed writes unclaimed and apply
+    /// workers free; a job without a free connection waits ahead of the queries.
+    package mutating func startApplies(server s: Int, at now: Int64, events: inout EventQueue) {
+        while servers[s].wantsApplyJob(workers: applyWorkers) {
+            if servers[s].requestApplyConnection(at: now) { _ = startApply(server: s, events: &events) }
+        }
+    }
 
-    // Statistics after the warm-up.
-    var busyGauge = TimeWeighted()
-    var queueGauge = TimeWeighted()
-    var wait = LatencyHistogram()
-    var served = 0
-    /// Reads among `served`.
-    var reads = 0
-    var staleReads = 0
-    var lag = LatencyHistogram()
+    /// An apply job holding a connection at `s` takes the next relayed write and schedules its
+    /// end. False when there was nothing to apply (the connection is still held).
+    package mutating func startApply(server s: Int, events: inout EventQueue) -> Bool {
+        guard let job = servers[s].startApply() else { return false }
+        events.schedule(after: job.time, EventKind.applyDone.payload(ServerID(database: index, server: s).packed,
+                                                                     generation: job.token))
+        return true
+    }
 
-    init(_ server: DatabaseServer, role: Role, name: String, streams: RandomStreams) {
-        self.name = name
-        self.role = role
-        connections = server.connections
-        read = Sampler(distribution: server.read, stream: streams.stream("database.\(name).read"))
-        write = Sampler(distribution: server.write, stream: streams.stream("database.\(name).write"))
+    /// An apply job at replica `s` finished: its write (and any before it) become visible and its
+    /// connection goes to the next in line (`handoff`: a query handed it). The caller then starts
+    /// that query and calls ``startApplies(server:at:events:)``. `accepted` is false for a job
+    /// lost in a crash (nothing happens).
+    package mutating func applyDone(server s: Int, token: UInt32, at now: Int64,
+                            events: inout EventQueue) -> (accepted: Bool, handoff: Handoff?) {
+        guard servers[s].applyDone(token: token, at: now, counted: now >= measuredFrom) else { return (false, nil) }
+        return (true, releaseConnection(server: s, at: now, events: &events))
+    }
+
+    // MARK: Faults and failover
+
+    /// Server `s` crashes: its queries are lost (the caller fails their tasks); a replica's apply
+    /// work in progress goes back to its relay log; if it is the primary, what it had not
+    /// shipped yet stays with it. Returns whether it was the primary.
+    package mutating func crash(server s: Int, at now: Int64) -> Bool {
+        servers[s].crash(at: now)
+        guard s == primary else { return false }
+        for r in servers.indices where r != s { servers[r].holdShipments() }
+        return true
+    }
+
+    /// Server `s` is back. A primary re-ships what it held; a failed-over primary rejoins as a
+    /// replica, re-cloned from the new primary; a replica resumes applying.
+    package mutating func recover(server s: Int, at now: Int64, events: inout EventQueue) {
+        servers[s].recover()
+        if s == primary {
+            for r in servers.indices where r != s {
+                while let write = servers[r].takeHeld() {
+                    let arrival = servers[r].ship(write, lag: lag.sample(), at: now)
+                    events.schedule(at: arrival, EventKind.shipArrive.payload(ServerID(database: index, server: r).packed,
+                                                                              generation: servers[r].shipEpoch))
+                }
+            }
+        }
+        if s != primary && servers[s].role == .primary { servers[s].rejoinAsReplica(committed: committed) }
+        startApplies(server: s, at: now, events: &events)
+    }
+
+    /// Promotes the most up-to-date replica that is up (ties: the lowest index) if the primary
+    /// is still down. Writes it had not applied are lost.
+    package mutating func failover(at now: Int64) {
+        let old = primary
+        guard servers[old].down else { return }
+        var promoted = -1
+        for s in servers.indices where s != old && servers[s].isUpReplica {
+            if promoted < 0 || servers[s].visible > servers[promoted].visible { promoted = s }
+        }
+        guard promoted >= 0 else { return }
+        let survived = servers[promoted].visible
+        if now >= measuredFrom { lostWrites += Int(committed - survived) }
+        committed = survived
+        for space in lastWrite.indices {
+            for k in lastWrite[space].indices where lastWrite[space][k] > survived { lastWrite[space][k] = survived }
+        }
+        servers[promoted].promote()
+        primary = promoted
+        for s in servers.indices where s != promoted && servers[s].role == .replica { servers[s].truncate(after: survived) }
+    }
+
+    /// Server `s`'s times are multiplied by `factor` (1: normal again).
+    package mutating func slow(server s: Int, by factor: Double) { servers[s].slowFactor = factor }
+
+    // MARK: Results
+
+    package mutating func restartGauges(at now: Int64) {
+        for s in servers.indices { servers[s].restartGauges(at: now) }
+    }
+
+    /// Work queued at the servers and slots of per-key state: memory diagnostics.
+    package var queuedWork: Int { servers.reduce(0) { $0 + $1.queuedWork } }
+    package var lastWriteSlots: Int { lastWrite.reduce(0) { $0 + $1.count } }
+
+    package func result(seconds: Double, end: Int64) -> DatabaseResult {
+        DatabaseResult(servers: servers.map { $0.result(seconds: seconds, end: end, committed: committed) },
+                       lostWrites: lostWrites)
     }
 }

@@ -6,27 +6,20 @@ import ArchSimKernel
 /// Ties are broken deterministically: `least_connections` scans from a rotating start (so equal
 /// instances take turns), `power_of_two` keeps the first of the two draws. Instances that the
 /// balancer considers down (a failed health check) are skipped by every policy.
-struct LoadBalancer {
-    let policy: BalancerPolicy
-    let stream: RandomStream
-    let count: Int
+package struct LoadBalancer {
+    package let policy: BalancerPolicy
+    package let stream: RandomStream
+    package let count: Int
     private var next = 0
-    /// Consistent-hash ring: (point, instance), sorted by point; 100 virtual nodes per instance.
-    private var ring: [(point: UInt64, instance: Int32)] = []
+    /// consistent_hash: the ring of instances.
+    private var ring: HashRing?
 
-    static let virtualNodes = 100
-
-    init(policy: BalancerPolicy, service: String, instances: Int, streams: RandomStreams) {
+    package init(policy: BalancerPolicy, service: String, instances: Int, streams: RandomStreams) {
         self.policy = policy
         self.count = instances
         self.stream = streams.stream("balancer.\(service)")
         if policy == .consistentHash {
-            for i in 0..<instances {
-                for v in 0..<Self.virtualNodes {
-                    ring.append((StableHash.fnv1a64("\(service)#\(i)#\(v)"), Int32(i)))
-                }
-            }
-            ring.sort { $0.point < $1.point || ($0.point == $1.point && $0.instance < $1.instance) }
+            ring = HashRing(members: 0..<instances) { i, v in "\(service)#\(i)#\(v)" }
         }
     }
 
@@ -34,7 +27,7 @@ struct LoadBalancer {
     /// a policy compares their open connections and skips those the balancer considers down.
     /// Returns nil when none is up. O(1) for round_robin, random and power_of_two;
     /// O(instances) for least_connections; O(log(instances)) for consistent_hash.
-    mutating func pick(key: UInt64?, instances: UnsafeBufferPointer<ServiceInstance>) -> Int? {
+    package mutating func pick(key: UInt64?, instances: UnsafeBufferPointer<ServiceInstance>) -> Int? {
         @inline(__always) func load(_ i: Int) -> Int { instances[i].open }
         @inline(__always) func up(_ i: Int) -> Bool { instances[i].balancerSendsTo }
         if count == 1 { return up(0) ? 0 : nil }
@@ -72,15 +65,8 @@ struct LoadBalancer {
                 let i = next; next = (next + 1) % count
                 return up(i) ? i : firstUp(from: i, up)
             }
-            let h = StableHash.mix(key)
-            var lo = 0, hi = ring.count
-            while lo < hi { let mid = (lo + hi) / 2; if ring[mid].point < h { lo = mid + 1 } else { hi = mid } }
             // Walk clockwise to the first instance that is up.
-            for k in 0..<ring.count {
-                let i = Int(ring[(lo + k) % ring.count].instance)
-                if up(i) { return i }
-            }
-            return nil
+            return ring!.member(for: key, where: up)
         }
     }
 

@@ -6,12 +6,12 @@
 /// `minimumCalls` fell in the window and the error fraction reaches `errorRate`, it opens: calls
 /// fail at once for `openFor`. Then it is half-open: one probe passes; its success closes the
 /// breaker, its failure opens it again. O(1) per call.
-struct CircuitBreaker {
-    enum State: UInt8 { case closed, open, halfOpen }
-    static let buckets = 10
+package struct CircuitBreaker {
+    package enum State: UInt8 { case closed, open, halfOpen }
+    package static let buckets = 10
 
-    let policy: CircuitBreakerPolicy
-    private(set) var state = State.closed
+    package let policy: CircuitBreakerPolicy
+    package private(set) var state = State.closed
     private var openUntil: Int64 = 0
     private var probeInFlight = false
     private var calls = [Int](repeating: 0, count: buckets)
@@ -19,14 +19,14 @@ struct CircuitBreaker {
     /// Index of the bucket (time / bucket width) the counts were last written in.
     private var currentBucket: Int64 = 0
     /// Times it opened (for the timeseries).
-    private(set) var openings = 0
+    package private(set) var openings = 0
 
-    init(policy: CircuitBreakerPolicy) { self.policy = policy }
+    package init(policy: CircuitBreakerPolicy) { self.policy = policy }
 
-    var bucketWidth: Int64 { max(1, policy.window / Int64(Self.buckets)) }
+    package var bucketWidth: Int64 { max(1, policy.window / Int64(Self.buckets)) }
 
     /// Whether a call may go now. A half-open breaker lets exactly one probe through.
-    mutating func allows(at now: Int64) -> Bool {
+    package mutating func allows(at now: Int64) -> Bool {
         switch state {
         case .closed: return true
         case .open:
@@ -42,7 +42,7 @@ struct CircuitBreaker {
     }
 
     /// The outcome of a call that was allowed.
-    mutating func record(success: Bool, at now: Int64) {
+    package mutating func record(success: Bool, at now: Int64) {
         switch state {
         case .halfOpen:
             probeInFlight = false

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimStats
 
-/// Observes one replication: counters, histograms and time-weighted gauges. Components call it;
-/// it keeps no per-request records, so memory is flat in simulated time.
+/// Observes one replication: per request type and per service tier, counters, histograms and
+/// time-weighted gauges, and the timeseries windows. The simulation calls it as requests and
+/// workers come and go; caches and databases keep their own measurements and report them at the
+/// end. It keeps no per-request records, so memory is flat in simulated time.
 struct Recorder {
     let warmupEnd: Int64
     let end: Int64
@@ -20,8 +22,8 @@ struct Recorder {
     var windowStart: Int64 = 0
     var windowEnd: Int64
     let windowWidth: Int64
-    /// Circuit breakers open or half-open now (kept by the simulation).
-    var breakersOpen = 0
+    /// Circuit breakers open or half-open now.
+    private(set) var breakersOpen = 0
     var rows: [WindowRow] = []
 
     init(scenario: Scenario) {
@@ -108,15 +110,12 @@ struct Recorder {
     mutating func rejected(service s: Int, at now: Int64) { if now >= warmupEnd { services[s].rejected += 1 } }
     mutating func served(service s: Int, at now: Int64) { if now >= warmupEnd { services[s].served += 1 } }
 
+    /// ∫ busy workers dt of service `s` from the start of the run (the autoscaler's view).
+    func busyIntegral(service s: Int, until now: Int64) -> Double { services[s].busySinceStart.integral(until: now) }
+
     /// End of the warm-up: time-weighted gauges start afresh.
-    mutating func restart(at now: Int64, simulation: Simulation) {
+    mutating func restart(at now: Int64) {
         inSystem.restart(at: now)
-        for d in simulation.databases.indices {
-            for s in simulation.databases[d].servers.indices {
-                simulation.databases[d].servers[s].busyGauge.restart(at: now)
-                simulation.databases[d].servers[s].queueGauge.restart(at: now)
-            }
-        }
         for s in services.indices {
             services[s].busy.restart(at: now)
             services[s].queue.restart(at: now)
@@ -126,40 +125,25 @@ struct Recorder {
     }
 
     mutating func retried(at now: Int64) { roll(now); window.retries += 1 }
+    /// A circuit breaker opened (or went half-open) from closed, or closed again.
+    mutating func breakerChanged(isOpen: Bool, at now: Int64) { roll(now); breakersOpen += isOpen ? 1 : -1 }
     mutating func staleRead(type: Int, measured: Bool) { if measured { types[type].staleReads += 1 } }
 
-    func result(simulation: Simulation) -> ReplicationResult {
+    /// The replication's result: what the recorder counted, with the components' own results.
+    func result(replication: Int, seed: UInt64, instances: [Int], caches: [CacheResult],
+                databases: [DatabaseResult], events: UInt64, pools: PoolSizes) -> ReplicationResult {
         let seconds = Double(end - warmupEnd) / 1e9
         let serviceResults = services.enumerated().map { s, c in
-            ServiceResult(instances: simulation.scenario.architecture.services[s].instances,
+            ServiceResult(instances: instances[s],
                           throughput: Double(c.served) / seconds,
                           utilization: c.capacity.mean(until: end) == 0 ? 0 : c.busy.mean(until: end) / c.capacity.mean(until: end),
                           meanInstances: c.activeInstances.mean(until: end),
                           meanWaitMs: c.wait.mean / 1e6, p99WaitMs: c.wait.percentile(99) / 1e6,
                           meanQueueLength: c.queue.mean(until: end), rejected: c.rejected, served: c.served)
         }
-        let cacheResults = simulation.caches.map { cache in
-            CacheResult(nodes: cache.nodes.map { CacheNodeResult(gets: $0.gets, hits: $0.hits, operations: $0.operations) })
-        }
-        let databaseResults = simulation.databases.map { db in
-            DatabaseResult(servers: db.servers.map { server in
-                DatabaseServerResult(throughput: Double(server.served) / seconds,
-                                     utilization: server.busyGauge.mean(until: end) / Double(server.connections),
-                                     meanWaitMs: server.wait.mean / 1e6, p99WaitMs: server.wait.percentile(99) / 1e6,
-                                     meanQueueLength: server.queueGauge.mean(until: end), staleReads: server.staleReads,
-                                     lagP50Ms: server.lag.count > 0 ? server.lag.percentile(50) / 1e6 : nil,
-                                     lagP99Ms: server.lag.count > 0 ? server.lag.percentile(99) / 1e6 : nil,
-                                     served: server.served, reads: server.reads, orderViolations: server.orderViolations,
-                                     visible: server.visible, committed: db.committed)
-            }, lostWrites: db.lostWrites)
-        }
-        return ReplicationResult(replication: simulation.replication, seed: simulation.seed, seconds: seconds, types: types,
-                                 services: serviceResults, caches: cacheResults, databases: databaseResults,
-                                 timeseries: rows, events: simulation.events.processed,
-                                 pools: PoolSizes(tasks: simulation.tasks.count, requests: simulation.requests.count,
-                                                  events: simulation.events.count,
-                                                  databaseQueues: simulation.databases.reduce(0) { $0 + $1.servers.reduce(0) { $0 + $1.queue.count + $1.relay.count + $1.shipping.count + $1.applying.count } },
-                                                  lastWrite: simulation.databases.reduce(0) { $0 + $1.lastWrite.reduce(0) { $0 + $1.count } }),
+        return ReplicationResult(replication: replication, seed: seed, seconds: seconds, types: types,
+                                 services: serviceResults, caches: caches, databases: databases,
+                                 timeseries: rows, events: events, pools: pools,
                                  inFlightAtEnd: inFlight, measuredInFlightAtEnd: measuredInFlight,
                                  meanInSystem: inSystem.mean(until: end))
     }

@@ -1,56 +1,57 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimKernel
 
-/// What one instruction of a compiled operation does.
-@usableFromInline enum Opcode: UInt8 {
-    /// Compute for a sampled time, holding the worker. a = sampler.
-    case cpu
-    /// Wait for a sampled time (outside the system). a = sampler.
-    case delay
-    /// Call service a's operation b through the load balancer, wait for the answer; c = the
-    /// call policy (index into callPolicies).
-    case call
-    /// Look the request's key up in cache a; on a hit jump to b (past the on_miss code).
-    case cacheGet
-    /// Store the request's key in cache a.
-    case cacheSet
-    /// Remove the request's key from cache a.
-    case cacheDelete
-    /// Read from database a; b = 1 for a strong read (primary).
-    case dbRead
-    /// Write to database a (primary).
-    case dbWrite
-    /// Start b branches whose entry points are forkTargets[a ..< a+b]; wait for all.
-    case fork
+/// One instruction of a compiled operation, its operands named (at most 12 bytes of operands:
+/// an instruction is 16 bytes with its tag, no references).
+@usableFromInline package enum Instruction: Equatable {
+    /// Compute for a time drawn from `sampler`, holding the worker.
+    case cpu(sampler: Int32)
+    /// Wait for a time drawn from `sampler` (outside the system).
+    case delay(sampler: Int32)
+    /// Call `service`'s `operation` through the load balancer and wait for the answer, under
+    /// call rule `rule` (index into ``Program/callRules``).
+    case call(service: Int32, operation: Int32, rule: Int32)
+    /// Look the request's key up in `cache`; on a hit jump to `onHit` (past the on_miss code).
+    case cacheGet(cache: Int32, onHit: Int32)
+    /// Store the request's key in `cache`.
+    case cacheSet(cache: Int32)
+    /// Remove the request's key from `cache`.
+    case cacheDelete(cache: Int32)
+    /// Read from `database`; a `strong` read goes to the primary.
+    case dbRead(database: Int32, strong: Bool)
+    /// Write to `database` (its primary).
+    case dbWrite(database: Int32)
+    /// Start `count` branches whose entry points are ``Program/forkTargets``[first ..< first+count];
+    /// wait for all.
+    case fork(first: Int32, count: Int32)
     /// End of a parallel branch: tell the parent.
     case branchEnd
     /// End of the operation: answer the caller.
     case end
-}
 
-/// One instruction: an opcode and three integer operands (16 bytes, no references).
-@usableFromInline struct Instruction {
-    @usableFromInline var op: Opcode
-    @usableFromInline var a: Int32
-    @usableFromInline var b: Int32
-    @usableFromInline var c: Int32
-    init(_ op: Opcode, _ a: Int32 = 0, _ b: Int32 = 0, _ c: Int32 = 0) { self.op = op; self.a = a; self.b = b; self.c = c }
+    /// Whether it closes a piece of code (an operation or a branch).
+    package var closes: Bool {
+        switch self {
+        case .end, .branchEnd: return true
+        default: return false
+        }
+    }
 }
 
 /// A call step's policy, ready to run: timeout (0 = none), retries, backoff, breaker index.
-struct CallRule {
-    var timeout: Int64
-    var retries: Int32
-    var backoff: Sampler?
+package struct CallRule {
+    package var timeout: Int64
+    package var retries: Int32
+    package var backoff: Sampler?
     /// Index into the simulation's breakers, or -1.
-    var breaker: Int32
+    package var breaker: Int32
 }
 
 /// A distribution with its own random stream.
-@usableFromInline struct Sampler {
-    @usableFromInline let distribution: Distribution
-    @usableFromInline let stream: RandomStream
-    @inlinable func sample() -> Int64 { distribution.sample(stream) }
+@usableFromInline package struct Sampler {
+    @usableFromInline package let distribution: Distribution
+    @usableFromInline package let stream: RandomStream
+    @inlinable package func sample() -> Int64 { distribution.sample(stream) }
 }
 
 /// Every operation of the architecture compiled to one flat array of instructions.
@@ -59,34 +60,34 @@ struct CallRule {
 /// `fork` whose branches are compiled after the operation's `end`, each closed by `branchEnd`.
 /// Running a request is then a program counter moving through integers — no closures, no
 /// existentials, no allocation per step.
-struct Program {
-    var code: [Instruction] = []
-    var forkTargets: [Int32] = []
-    var samplers: [Sampler] = []
-    var callRules: [CallRule] = []
+package struct Program {
+    package var code: [Instruction] = []
+    package var forkTargets: [Int32] = []
+    package var samplers: [Sampler] = []
+    package var callRules: [CallRule] = []
     /// The policies of the circuit breakers (one per call step that has one).
-    var breakerPolicies: [CircuitBreakerPolicy] = []
+    package var breakerPolicies: [CircuitBreakerPolicy] = []
     /// Entry pc of each operation: [service][operation].
-    var entry: [[Int32]] = []
+    package var entry: [[Int32]] = []
     /// For each pc, the pc of the `end` or `branchEnd` that closes its code.
-    var endOf: [Int32] = []
+    package var endOf: [Int32] = []
 
-    init(architecture: Architecture, streams: RandomStreams) throws(SimulationError) {
+    package init(architecture: Architecture, streams: RandomStreams) throws(SimulationError) {
         for (s, service) in architecture.services.enumerated() {
             var entries: [Int32] = []
             for op in service.operations {
                 entries.append(Int32(code.count))
                 let prefix = "service.\(service.name).\(op.name)"
-                if let cpu = op.cpu { code.append(Instruction(.cpu, addSampler(cpu, "\(prefix).cpu", streams))) }
+                if let cpu = op.cpu { code.append(.cpu(sampler: addSampler(cpu, "\(prefix).cpu", streams))) }
                 var pending: [(slot: Int, step: Step, path: String)] = []
                 try emit(op.steps, path: "\(prefix).steps", streams: streams, pending: &pending)
-                code.append(Instruction(.end))
+                code.append(.end)
                 // Branches live after the operation's end; a branch may fork again.
                 while !pending.isEmpty {
                     let (slot, step, path) = pending.removeFirst()
                     forkTargets[slot] = Int32(code.count)
                     try emit([step], path: path, streams: streams, pending: &pending)
-                    code.append(Instruction(.branchEnd))
+                    code.append(.branchEnd)
                 }
             }
             entry.append(entries)
@@ -97,7 +98,7 @@ struct Program {
         endOf = Array(repeating: 0, count: code.count)
         var close = Int32(code.count - 1)
         for pc in stride(from: code.count - 1, through: 0, by: -1) {
-            if code[pc].op == .end || code[pc].op == .branchEnd { close = Int32(pc) }
+            if code[pc].closes { close = Int32(pc) }
             endOf[pc] = close
         }
     }
@@ -112,8 +113,8 @@ struct Program {
         for (i, step) in steps.enumerated() {
             let here = "\(path).\(i)"
             switch step {
-            case .cpu(let d): code.append(Instruction(.cpu, addSampler(d, "\(here).cpu", streams)))
-            case .delay(let d): code.append(Instruction(.delay, addSampler(d, "\(here).delay", streams)))
+            case .cpu(let d): code.append(.cpu(sampler: addSampler(d, "\(here).cpu", streams)))
+            case .delay(let d): code.append(.delay(sampler: addSampler(d, "\(here).delay", streams)))
             case .call(let ref, let policy):
                 var rule = CallRule(timeout: policy.timeout ?? 0, retries: Int32(policy.retries), backoff: nil, breaker: -1)
                 if policy.retries > 0 { rule.backoff = Sampler(distribution: policy.backoff, stream: streams.stream("\(here).backoff")) }
@@ -122,21 +123,22 @@ struct Program {
                     rule.breaker = Int32(breakerPolicies.count - 1)
                 }
                 callRules.append(rule)
-                code.append(Instruction(.call, Int32(ref.service), Int32(ref.operation), Int32(callRules.count - 1)))
+                code.append(.call(service: Int32(ref.service), operation: Int32(ref.operation),
+                                  rule: Int32(callRules.count - 1)))
             case .parallel(let branches):
                 let slot = forkTargets.count
                 forkTargets.append(contentsOf: repeatElement(-1, count: branches.count))
-                code.append(Instruction(.fork, Int32(slot), Int32(branches.count)))
+                code.append(.fork(first: Int32(slot), count: Int32(branches.count)))
                 for (b, branch) in branches.enumerated() { pending.append((slot + b, branch, "\(here).\(b)")) }
             case .cacheGet(let cache, let onMiss):
                 let at = code.count
-                code.append(Instruction(.cacheGet, Int32(cache)))
+                code.append(.cacheGet(cache: Int32(cache), onHit: -1))
                 try emit(onMiss, path: "\(here).on_miss", streams: streams, pending: &pending)
-                code[at].b = Int32(code.count)
-            case .cacheSet(let cache): code.append(Instruction(.cacheSet, Int32(cache)))
-            case .cacheDelete(let cache): code.append(Instruction(.cacheDelete, Int32(cache)))
-            case .dbRead(let db, let strong): code.append(Instruction(.dbRead, Int32(db), strong ? 1 : 0))
-            case .dbWrite(let db): code.append(Instruction(.dbWrite, Int32(db)))
+                code[at] = .cacheGet(cache: Int32(cache), onHit: Int32(code.count))
+            case .cacheSet(let cache): code.append(.cacheSet(cache: Int32(cache)))
+            case .cacheDelete(let cache): code.append(.cacheDelete(cache: Int32(cache)))
+            case .dbRead(let db, let strong): code.append(.dbRead(database: Int32(db), strong: strong))
+            case .dbWrite(let db): code.append(.dbWrite(database: Int32(db)))
             }
         }
     }

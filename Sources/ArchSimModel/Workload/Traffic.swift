@@ -123,9 +123,9 @@ struct KeySampler {
 }
 
 /// A request key: key space in the top 24 bits, key id (0 ..< count, up to 2⁴⁰) below.
-enum KeyId {
-    static let idBits: UInt64 = 40
-    @inline(__always) static func make(space: Int, id: Int) -> UInt64 { UInt64(space) << idBits | UInt64(id) }
-    @inline(__always) static func space(_ key: UInt64) -> Int { Int(key >> idBits) }
-    @inline(__always) static func id(_ key: UInt64) -> Int { Int(key & ((1 << idBits) - 1)) }
+package enum KeyId {
+    package static let idBits: UInt64 = 40
+    @inline(__always) package static func make(space: Int, id: Int) -> UInt64 { UInt64(space) << idBits | UInt64(id) }
+    @inline(__always) package static func space(_ key: UInt64) -> Int { Int(key >> idBits) }
+    @inline(__always) package static func id(_ key: UInt64) -> Int { Int(key & ((1 << idBits) - 1)) }
 }

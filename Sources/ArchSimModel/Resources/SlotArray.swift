@@ -6,13 +6,13 @@
 /// uniqueness checks on them.
 ///
 /// The owner calls ``deallocate()`` once, when it is done (the simulation's `deinit`).
-struct SlotPool<Element> {
+struct SlotArray<Element> {
     private(set) var base: UnsafeMutablePointer<Element>
     private(set) var count = 0
     private(set) var capacity: Int
 
     init(capacity: Int = 1024) {
-        precondition(_isPOD(Element.self), "SlotPool holds plain values only")
+        precondition(_isPOD(Element.self), "SlotArray holds plain values only")
         self.capacity = max(16, capacity)
         base = .allocate(capacity: self.capacity)
     }

@@ -1,0 +1,244 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimStats
+import DequeModule
+
+/// One database server (primary or replica): a pool of connections with a FIFO queue of
+/// queries, and for a replica, its replication state (what was shipped to it, relayed, applied
+/// and is visible). The ``ReplicaSet`` drives it; the server owns its fields.
+package struct DatabaseInstance {
+    package enum Role { case primary, replica }
+    /// A committed write on its way through replication: its sequence number and commit time.
+    package struct Write {
+        package var seq: Int64
+        package var committedAt: Int64
+    }
+    /// A write being applied, or applied and waiting for earlier ones to become visible.
+    package struct Apply {
+        package var write: Write
+        package var token: UInt32
+        package var done: Bool
+        /// Beyond what a failover kept: when done, it does not become visible.
+        package var discarded = false
+    }
+
+    package let name: String
+    package private(set) var role: Role
+    /// Connections: queries executing at once; more wait in FIFO order. Apply jobs wait ahead of
+    /// queries (urgent waiters).
+    package private(set) var connections: Pool
+    package let read: Sampler
+    /// Write time at the primary; apply time of a replicated write at a replica.
+    package let write: Sampler
+    /// Queries present (waiting or executing): what the replica balancer compares.
+    package private(set) var open = 0
+    package private(set) var down = false
+    /// Query and apply times are multiplied by this (a `slow` fault).
+    package var slowFactor = 1.0
+    /// Bumped by a crash: queries started before it are lost.
+    package private(set) var epoch: UInt32 = 0
+
+    // Replication (replicas).
+    /// Sequence number of the last write visible here (all earlier ones are too).
+    package private(set) var visible: Int64 = 0
+    /// Writes shipped and not yet arrived, in order.
+    package private(set) var shipping = Deque<Write>()
+    /// When the last shipped write arrives (shipping is FIFO: none overtakes it).
+    private var lastArrival: Int64 = 0
+    /// Bumped when the primary crashes: shipments on their way are held back (stale events ignored).
+    package private(set) var shipEpoch: UInt32 = 0
+    /// Writes not yet shipped when the primary crashed: re-sent when it comes back, lost if a
+    /// replica is promoted instead.
+    private var held = Deque<Write>()
+    /// Writes arrived and not yet being applied, in order.
+    package private(set) var relay = Deque<Write>()
+    /// Apply jobs running (each holds a connection).
+    private var applyRunning = 0
+    /// Writes being applied or applied and waiting for earlier ones, in sequence order. A
+    /// finished apply frees its connection at once.
+    package private(set) var applying = Deque<Apply>()
+    private var applyToken: UInt32 = 0
+    /// Writes that became visible out of commit order: always 0 (an invariant the tests check).
+    package private(set) var orderViolations = 0
+
+    // Statistics after the warm-up.
+    package private(set) var wait = LatencyHistogram()
+    package private(set) var served = 0
+    /// Reads among `served`.
+    package private(set) var reads = 0
+    package private(set) var staleReads = 0
+    package private(set) var lag = LatencyHistogram()
+
+    package init(_ server: DatabaseServer, role: Role, name: String, streams: RandomStreams) {
+        self.name = name
+        self.role = role
+        connections = Pool(slots: server.connections)
+        read = Sampler(distribution: server.read, stream: streams.stream("database.\(name).read"))
+        write = Sampler(distribution: server.write, stream: streams.stream("database.\(name).write"))
+    }
+
+    package var isUpReplica: Bool { role == .replica && !down }
+
+    // MARK: Queries
+
+    /// A query arrives: it takes a connection now or waits for one.
+    package mutating func admit(_ task: TaskID, at now: Int64) -> Pool.Admission {
+        open += 1
+        return connections.acquire(task, at: now)
+    }
+
+    /// A query that holds a connection starts: records its wait (`counted`: after the warm-up)
+    /// and returns its execution time.
+    package mutating func startQuery(isRead: Bool, waited: Int64, counted: Bool) -> Int64 {
+        if counted { wait.record(waited) }
+        return stretched(isRead ? read.sample() : write.sample())
+    }
+
+    /// A read here missed a committed write.
+    package mutating func countStaleRead() { staleReads += 1 }
+
+    /// A query finished (`counted`: after the warm-up). Its connection is released by the
+    /// replica set.
+    package mutating func finishQuery(isWrite: Bool, counted: Bool) {
+        if counted {
+            served += 1
+            if !isWrite { reads += 1 }
+        }
+        open -= 1
+    }
+
+    @inline(__always) package func stretched(_ time: Int64) -> Int64 {
+        slowFactor == 1 ? time : Int64((Double(time) * slowFactor).rounded())
+    }
+
+    /// Gives a connection back; see ``Pool/release(at:)``.
+    package mutating func releaseConnection(at now: Int64) -> Pool.Handoff { connections.release(at: now) }
+
+    // MARK: Replication (a replica)
+
+    /// A committed write leaves the primary for this replica; it arrives after `lag`, never
+    /// before the writes shipped earlier. Returns its arrival time.
+    package mutating func ship(_ write: Write, lag: Int64, at now: Int64) -> Int64 {
+        let arrival = max(lastArrival, now + lag)
+        lastArrival = arrival
+        shipping.append(write)
+        return arrival
+    }
+
+    /// Writes held back while the primary was down, to ship again, in order.
+    package mutating func takeHeld() -> Write? { held.popFirst() }
+
+    /// The primary crashed: what it had not sent yet stays with it.
+    package mutating func holdShipments() {
+        held.append(contentsOf: shipping)
+        shipping.removeAll()
+        shipEpoch &+= 1
+    }
+
+    /// The next shipped write reaches the relay log (shipment of epoch `generation`; a stale one
+    /// is ignored). Returns whether one arrived.
+    package mutating func shipmentArrives(generation: UInt32) -> Bool {
+        guard shipEpoch & 0xFF_FFFF == generation, let write = shipping.popFirst() else { return false }
+        relay.append(write)
+        return true
+    }
+
+    /// Whether another apply job may start: relayed writes unclaimed by waiting jobs, and fewer
+    /// than `workers` jobs waiting or running. (`mutating` only so that it runs on the server in
+    /// place: a non-mutating call on an array element may copy it, queues and all.)
+    package mutating func wantsApplyJob(workers: Int) -> Bool {
+        !down && connections.urgent + applyRunning < workers && relay.count > connections.urgent
+    }
+
+    /// An apply job asks for a connection: true if it has one now (then ``startApply()``), else
+    /// it waits ahead of the queued queries.
+    package mutating func requestApplyConnection(at now: Int64) -> Bool { connections.acquireUrgent(at: now) }
+
+    /// An apply job holding a connection takes the next relayed write. Returns its token and
+    /// apply time, or nil when the relay log is empty (the connection must be released).
+    package mutating func startApply() -> (token: UInt32, time: Int64)? {
+        guard let write = relay.popFirst() else { return nil }
+        applyRunning += 1
+        applyToken &+= 1
+        let token = applyToken & 0xFF_FFFF
+        applying.append(Apply(write: write, token: token, done: false))
+        return (token, stretched(self.write.sample()))
+    }
+
+    /// The apply job of `token` finished (a token lost in a crash is ignored: returns false).
+    /// Writes become visible in commit order; the lag of each is recorded (`counted`).
+    package mutating func applyDone(token: UInt32, at now: Int64, counted: Bool) -> Bool {
+        // Tokens are consecutive in `applying`, so the entry's index is its distance from the first. O(1).
+        guard let first = applying.first else { return false }
+        let k = Int((token &- first.token) & 0xFF_FFFF)
+        guard k < applying.count, applying[k].token == token else { return false }
+        applying[k].done = true
+        applyRunning -= 1
+        while let first = applying.first, first.done {
+            applying.removeFirst()
+            if first.discarded { continue }
+            if first.write.seq != visible + 1 { orderViolations += 1 }
+            visible = first.write.seq
+            if counted { lag.record(now - first.write.committedAt) }
+        }
+        return true
+    }
+
+    // MARK: Faults and failover
+
+    /// Crashes: queries waiting and executing are lost (the caller fails them); apply work in
+    /// progress goes back to the relay log.
+    package mutating func crash(at now: Int64) {
+        down = true
+        epoch &+= 1
+        connections.clear(at: now)
+        open = 0
+        applyRunning = 0
+        while let job = applying.popLast() { relay.prepend(job.write) }
+    }
+
+    package mutating func recover() { down = false }
+
+    /// A failed-over primary comes back as a replica, re-cloned from the new primary (it sees
+    /// every write up to `committed`).
+    package mutating func rejoinAsReplica(committed: Int64) {
+        role = .replica
+        visible = committed
+        relay.removeAll()
+        shipping.removeAll()
+    }
+
+    /// Promoted to primary by a failover.
+    package mutating func promote() {
+        role = .primary
+        relay.removeAll()
+        shipping.removeAll()
+    }
+
+    /// After a failover to a primary that had applied writes up to `survived`: what it never had
+    /// is dropped here too (a write being applied finishes but never becomes visible); nothing
+    /// beyond it stays visible.
+    package mutating func truncate(after survived: Int64) {
+        visible = min(visible, survived)
+        relay.removeAll { $0.seq > survived }
+        shipping.removeAll { $0.seq > survived }
+        held.removeAll()
+        for k in applying.indices where applying[k].write.seq > survived { applying[k].discarded = true }
+    }
+
+    /// Work queued here (queries, relayed, shipping and applying writes): memory diagnostics.
+    package var queuedWork: Int { connections.waiting.count + relay.count + shipping.count + applying.count }
+
+    package mutating func restartGauges(at now: Int64) { connections.restartGauges(at: now) }
+
+    package func result(seconds: Double, end: Int64, committed: Int64) -> DatabaseServerResult {
+        DatabaseServerResult(throughput: Double(served) / seconds,
+                             utilization: connections.busyGauge.mean(until: end) / Double(connections.slots),
+                             meanWaitMs: wait.mean / 1e6, p99WaitMs: wait.percentile(99) / 1e6,
+                             meanQueueLength: connections.queueGauge.mean(until: end), staleReads: staleReads,
+                             lagP50Ms: lag.count > 0 ? lag.percentile(50) / 1e6 : nil,
+                             lagP99Ms: lag.count > 0 ? lag.percentile(99) / 1e6 : nil,
+                             served: served, reads: reads, orderViolations: orderViolations,
+                             visible: visible, committed: committed)
+    }
+}
