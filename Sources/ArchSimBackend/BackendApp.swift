@@ -11,28 +11,10 @@ import NIOCore
 /// cache and a database, and all of it shares the machine's cores anyway; separate listeners
 /// would add loopback hops between in-process services that a real deployment would not have
 /// on one host, and that the model would then have to carry as `hop` latency.
+///
+/// Each shop route is registered once, with the ``ShopRequest`` it serves; the router's own
+/// route list (`router.routes`) then gives the 405 answers.
 public enum BackendApp {
-    /// Request type of the e-commerce workload served by each route (method, path pattern).
-    public static let routes: [(method: HTTPRequest.Method, path: String, requestType: String)] = [
-        (.get, "/health", "health"),
-        (.post, "/login", "login"),
-        (.get, "/products", "search"),
-        (.get, "/products/{id}", "view_product"),
-        (.post, "/cart/items", "add_to_cart"),
-        (.get, "/cart", "view_cart"),
-        (.post, "/orders", "place_order"),
-        (.get, "/orders/{id}", "view_order"),
-        (.post, "/payments", "pay"),
-        (.get, "/replication", "replication"),
-        (.get, "/cache", "cache"),
-    ]
-
-    static func routeName(method: HTTPRequest.Method, path: String?) -> String? {
-        guard let path else { return nil }
-        let normalised = path.replacingOccurrences(of: ":id", with: "{id}")
-        return routes.first { $0.method == method && $0.path == normalised }?.requestType
-    }
-
     // MARK: Bodies
 
     struct LoginBody: Decodable { var email: String; var password: String }
@@ -79,78 +61,103 @@ public enum BackendApp {
 
     // MARK: Router
 
-    /// The router: endpoints, then for each path every other method answers 405.
+    /// The router: the shop's routes by group, the operator's (`/health`, `/replication`,
+    /// `/cache`), then for each path every other method answers 405.
     public static func router(shop: Shop, recorder: StageRecorder, maxBodyBytes: Int) -> Router<ShopRequestContext> {
         let router = Router(context: ShopRequestContext.self)
         router.add(middleware: BodyLimitMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: ErrorMiddleware())
         router.add(middleware: StageMiddleware(recorder: recorder))
 
-        router.get("/health") { _, _ in
-            jsonResponse(["status": "ok", "replicas": "\(shop.replicas.count)"])
-        }
-        router.post("/login") { request, context in
+        router.group("login").on(method: .post, serving: .login) { request, context in
             let body = try await decode(LoginBody.self, request, context)
             return jsonResponse(try await shop.login(email: body.email, password: body.password))
         }
-        router.get("/products") { request, _ in
-            let q = request.uri.queryParameters.get("q") ?? ""
-            var limit = 20
-            if let l = request.uri.queryParameters.get("limit") {
-                guard let n = Int(l), (1...Shop.maxSearchResults).contains(n) else {
-                    throw ShopError.badRequest("limit: expected 1...\(Shop.maxSearchResults)")
+        router.group("products")
+            .on(method: .get, serving: .search) { request, _ in
+                let q = request.uri.queryParameters.get("q") ?? ""
+                var limit = 20
+                if let l = request.uri.queryParameters.get("limit") {
+                    guard let n = Int(l), (1...Shop.maxSearchResults).contains(n) else {
+                        throw ShopError.badRequest("limit: expected 1...\(Shop.maxSearchResults)")
+                    }
+                    limit = n
                 }
-                limit = n
+                return jsonResponse(ProductList(products: try await shop.search(prefix: q, limit: limit)))
             }
-            return jsonResponse(ProductList(products: try await shop.search(prefix: q, limit: limit)))
-        }
-        router.get("/products/:id") { request, context in
-            jsonResponse(try await shop.product(id: try id(context), strong: strong(request)))
-        }
-        router.post("/cart/items") { request, context in
-            let body = try await decode(CartBody.self, request, context)
-            return jsonResponse(try await shop.addToCart(userID: body.userID, productID: body.productID, quantity: body.quantity),
-                                status: .created)
-        }
-        router.get("/cart") { request, _ in
-            guard let text = request.uri.queryParameters.get("user_id"), let user = Int64(text) else {
-                throw ShopError.badRequest("user_id: expected a number")
+            .on(":id", method: .get, serving: .viewProduct) { request, context in
+                jsonResponse(try await shop.product(id: try id(context), strong: strong(request)))
             }
-            return jsonResponse(try await shop.cart(userID: user, strong: strong(request)))
-        }
-        router.post("/orders") { request, context in
-            let body = try await decode(OrderBody.self, request, context)
-            let placed = try await shop.placeOrder(userID: body.userID, lines: body.items, idempotencyKey: body.idempotencyKey)
-            return jsonResponse(OrderReply(order: placed.order, duplicate: placed.duplicate, seq: placed.seq),
-                                status: placed.duplicate ? .ok : .created)
-        }
-        router.get("/orders/:id") { request, context in
-            jsonResponse(try await shop.order(id: try id(context), strong: strong(request)))
-        }
-        router.post("/payments") { request, context in
+        router.group("cart")
+            .on(method: .get, serving: .viewCart) { request, _ in
+                guard let text = request.uri.queryParameters.get("user_id"), let user = Int64(text) else {
+                    throw ShopError.badRequest("user_id: expected a number")
+                }
+                return jsonResponse(try await shop.cart(userID: user, strong: strong(request)))
+            }
+            .on("items", method: .post, serving: .addToCart) { request, context in
+                let body = try await decode(CartBody.self, request, context)
+                return jsonResponse(try await shop.addToCart(userID: body.userID, productID: body.productID, quantity: body.quantity),
+                                    status: .created)
+            }
+        router.group("orders")
+            .on(method: .post, serving: .placeOrder) { request, context in
+                let body = try await decode(OrderBody.self, request, context)
+                let placed = try await shop.placeOrder(userID: body.userID, lines: body.items, idempotencyKey: body.idempotencyKey)
+                return jsonResponse(OrderReply(order: placed.order, duplicate: placed.duplicate, seq: placed.seq),
+                                    status: placed.duplicate ? .ok : .created)
+            }
+            .on(":id", method: .get, serving: .viewOrder) { request, context in
+                jsonResponse(try await shop.order(id: try id(context), strong: strong(request)))
+            }
+        router.group("payments").on(method: .post, serving: .pay) { request, context in
             let body = try await decode(PaymentBody.self, request, context)
             return jsonResponse(try await shop.pay(orderID: body.orderID, amountCents: body.amountCents), status: .created)
         }
-        router.get("/replication") { _, _ in
+
+        router.get("health") { _, _ in
+            jsonResponse(["status": "ok", "replicas": "\(shop.replicas.count)"])
+        }
+        router.get("replication") { _, _ in
             let primarySeq = try await shop.primarySeq()
             return jsonResponse(ReplicationStatus(primarySeq: primarySeq, replicas: shop.replicas.map {
                 ReplicaStatus(index: $0.index, appliedSeq: $0.appliedSeq, behind: max(0, primarySeq - $0.appliedSeq), lag: $0.lag.summary())
             }))
         }
-        router.get("/cache") { _, _ in jsonResponse(shop.cache.stats()) }
+        router.get("cache") { _, _ in jsonResponse(shop.cache.stats()) }
 
+        // Every path's methods, from the router itself; the others answer 405.
+        var paths: [(path: RouterPath, methods: [HTTPRequest.Method])] = []
+        for route in router.routes {
+            if let i = paths.firstIndex(where: { $0.path.description == route.path.description }) {
+                paths[i].methods.append(route.method)
+            } else {
+                paths.append((route.path, [route.method]))
+            }
+        }
         let methods: [HTTPRequest.Method] = [.get, .post, .put, .delete, .patch, .head, .options]
-        var allowed: [String: [HTTPRequest.Method]] = [:]
-        for r in routes { allowed[r.path, default: []].append(r.method) }
-        for (path, ms) in allowed.sorted(by: { $0.key < $1.key }) {
-            let hbPath = RouterPath(stringLiteral: path.replacingOccurrences(of: "{id}", with: ":id"))
-            for m in methods where !ms.contains(m) {
-                router.on(hbPath, method: m) { _, _ -> Response in
-                    throw ShopError(405, "method_not_allowed", "\(m) is not allowed on \(path); use \(ms.map(\.rawValue).joined(separator: ", "))")
+        for (path, allowed) in paths.sorted(by: { $0.path.description < $1.path.description }) {
+            let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
+            for m in methods where !allowed.contains(m) {
+                router.on(path, method: m) { _, _ -> Response in
+                    throw ShopError(405, "method_not_allowed", "\(m) is not allowed on \(path); use \(list)")
                 }
             }
         }
         return router
+    }
+}
+
+extension RouterMethods where Context == ShopRequestContext {
+    /// Registers `handler` for `method` on `path` (relative to the group) as the route serving
+    /// `request`: the stage middleware records the request's times under it.
+    @discardableResult
+    func on(_ path: RouterPath = "", method: HTTPRequest.Method, serving request: ShopRequest,
+            use handler: @Sendable @escaping (Request, Context) async throws -> Response) -> Self {
+        on(path, method: method) { (incoming: Request, context: Context) async throws -> Response in
+            if let stages = RequestStages.current { stages.request = request }
+            return try await handler(incoming, context)
+        }
     }
 }
 

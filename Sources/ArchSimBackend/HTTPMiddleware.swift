@@ -94,7 +94,7 @@ struct StageMiddleware: RouterMiddleware {
         let t0 = monotonicNanoseconds()
         var response = try await RequestStages.$current.withValue(stages) { try await next(request, context) }
         let total = monotonicNanoseconds() - t0
-        if let route = BackendApp.routeName(method: request.method, path: context.endpointPath) {
+        if let route = stages.request {
             recorder.record(route: route, stages: stages, totalNs: total)
         }
         response.headers[Self.serverTime] = String(total)

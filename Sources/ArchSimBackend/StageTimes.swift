@@ -21,6 +21,9 @@ public final class RequestStages: @unchecked Sendable {
     @TaskLocal public static var current: RequestStages?
 
     public private(set) var samples: [(Stage, Int64)] = []
+    /// The shop request the route serves; set by the route (nil for the operator's routes,
+    /// which are not recorded).
+    public internal(set) var request: ShopRequest?
     /// Cache hit (true) or miss (false) of the product lookup, if any.
     public var cacheHit: Bool?
 
@@ -39,19 +42,19 @@ public final class RequestStages: @unchecked Sendable {
     static func record(_ stage: Stage, _ ns: Int64) { current?.add(stage, ns) }
 }
 
-/// Per request type and stage, the measured durations (ns): what calibration fits. Recording is
+/// Per shop request and stage, the measured durations (ns): what calibration fits. Recording is
 /// off until ``start()``; bounded to `limit` samples per series. Thread-safe.
 public final class StageRecorder: @unchecked Sendable {
     public struct Key: Hashable, Sendable, Comparable {
-        public var route: String
+        public var route: ShopRequest
         public var stage: Stage
-        public static func < (a: Key, b: Key) -> Bool { (a.route, a.stage.rawValue) < (b.route, b.stage.rawValue) }
+        public static func < (a: Key, b: Key) -> Bool { (a.route.rawValue, a.stage.rawValue) < (b.route.rawValue, b.stage.rawValue) }
     }
 
     private let lock = NSLock()
     private var enabled = false
     private var series: [Key: [Int64]] = [:]
-    private var hits: [String: (hits: Int, lookups: Int)] = [:]
+    private var hits: [ShopRequest: (hits: Int, lookups: Int)] = [:]
     private let limit: Int
 
     public init(limit: Int = 200_000) { self.limit = limit }
@@ -59,7 +62,7 @@ public final class StageRecorder: @unchecked Sendable {
     public func start() { lock.lock(); enabled = true; series = [:]; hits = [:]; lock.unlock() }
     public func stop() { lock.lock(); enabled = false; lock.unlock() }
 
-    func record(route: String, stages: RequestStages, totalNs: Int64) {
+    func record(route: ShopRequest, stages: RequestStages, totalNs: Int64) {
         lock.lock(); defer { lock.unlock() }
         guard enabled else { return }
         var inside: Int64 = 0
@@ -86,7 +89,7 @@ public final class StageRecorder: @unchecked Sendable {
     }
 
     /// Cache hit ratio of product lookups per route.
-    public func hitRatios() -> [(route: String, hits: Int, lookups: Int)] {
+    public func hitRatios() -> [(route: ShopRequest, hits: Int, lookups: Int)] {
         lock.lock(); defer { lock.unlock() }
         return hits.keys.sorted().map { ($0, hits[$0]!.hits, hits[$0]!.lookups) }
     }

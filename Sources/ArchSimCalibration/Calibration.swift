@@ -92,6 +92,9 @@ public enum Calibration {
         public var fits: [DistributionFit]
         public var chosen: Distribution
         public var meanNs: Double { samplesMs.reduce(0, +) / Double(max(1, samplesMs.count)) * 1e6 }
+        public init(name: String, samplesMs: [Double], fits: [DistributionFit], chosen: Distribution) {
+            self.name = name; self.samplesMs = samplesMs; self.fits = fits; self.chosen = chosen
+        }
     }
 
     /// Runs the whole calibration and writes `out`. `log` receives progress lines.
@@ -144,12 +147,12 @@ public enum Calibration {
 
         // Samples per stage (ms).
         let snapshot = backend.stages.snapshot()
-        func server(_ route: String?, _ stage: Stage) -> [Double] {
+        func server(_ route: ShopRequest?, _ stage: Stage) -> [Double] {
             snapshot.filter { ($0.key.route == route || route == nil) && $0.key.stage == stage }.flatMap { $0.ns.map { Double($0) / 1e6 } }
         }
         var samples: [(String, [Double])] = []
         for t in workload.requests {
-            samples.append(("\(t.name).compute", server(t.name, .compute)))
+            samples.append(("\(t.name).compute", server(t.request, .compute)))
             samples.append(("\(t.name).hop", low.types.first { $0.name == t.name }?.hops.map { Double($0) / 1e6 } ?? []))
         }
         samples.append(("cache.get", server(nil, .cacheGet)))

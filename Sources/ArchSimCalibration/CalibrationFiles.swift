@@ -1,21 +1,29 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimBackend
 import ArchSimKernel
+import ArchSimModel
+import ArchSimScenario
 import Foundation
 
 /// Writes a calibration: `calibration.json` (measurements and derived constants), `fits.csv`
 /// (every candidate distribution of every stage, with AIC), `empirical/*.csv` (the samples, one
 /// column of ms), and the scenario — `architecture.yaml`, `workload.yaml`, `scenario.yaml` —
-/// that `archsim run` accepts as it is. Each file is written whole (temporary file, rename).
-enum CalibrationFiles {
-    static func write(summary: Calibration.Summary, stages: [String: Calibration.FittedStage], options: Calibration.Options,
-                      lowRate: Double, out: String) throws {
+/// that `archsim run` accepts as it is. The scenario is built as a ``Scenario`` and written by
+/// the format's one writer (``ScenarioWriter``), each measured number with a comment saying
+/// where it comes from. Each file is written whole (temporary file, rename).
+package enum CalibrationFiles {
+    /// Writes every file into `out`; returns the scenario written (what reading `scenario.yaml`
+    /// gives back, but for its `sourcePath`).
+    @discardableResult
+    package static func write(summary: Calibration.Summary, stages: [String: Calibration.FittedStage], options: Calibration.Options,
+                              lowRate: Double, out: String) throws -> Scenario {
         let fm = FileManager.default
         try fm.createDirectory(atPath: out + "/empirical", withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try atomicWrite(String(decoding: try encoder.encode(summary), as: UTF8.self) + "\n", to: out + "/calibration.json")
 
+        var writer = ScenarioWriter(directory: out)
         var fits = "stage,family,parameters,log_likelihood,aic,delta_aic,chosen,distribution,n,mean_ms,p50_ms,p99_ms\n"
         for name in stages.keys.sorted() {
             let s = stages[name]!
@@ -24,132 +32,149 @@ enum CalibrationFiles {
             let best = s.fits.first?.aic ?? 0
             for f in s.fits {
                 fits += "\(name),\(f.family),\(f.parameters),\(fmt(f.logLikelihood)),\(fmt(f.aic)),\(fmt(f.aic - best)),"
-                    + "\(f.distribution == s.chosen ? 1 : 0),\"\(f.distribution.scenarioText)\",\(sorted.count),"
+                    + "\(f.distribution == s.chosen ? 1 : 0),\"\(try writer.distribution(f.distribution.roundedForScenario))\",\(sorted.count),"
                     + "\(fmt(s.meanNs / 1e6)),\(fmt(q(0.5))),\(fmt(q(0.99)))\n"
             }
             try atomicWrite(csvText(s.samplesMs), to: out + "/empirical/\(name).csv")
         }
         try atomicWrite(fits, to: out + "/fits.csv")
 
-        // The distribution a stage contributes to the model, scaled by `factor`: fitted (and
-        // scaled analytically) or empirical (a scaled copy of the sample).
-        func model(_ name: String, _ factor: Double = 1, suffix: String = "") throws -> String {
-            let s = stages[name]!
-            if options.fitted { return s.chosen.scaled(by: factor).scenarioText }
-            if factor == 1 { return "empirical(\"empirical/\(name).csv\")" }
-            let file = "empirical/\(name).\(suffix).csv"
-            try atomicWrite(csvText(s.samplesMs.map { $0 * factor }), to: out + "/" + file)
-            return "empirical(\"\(file)\")"
-        }
-
         let share = summary.cpuShare
         let splits = share < 0.999
-        var a = """
-        # Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).
-        # Capacity measured: \(String(format: "%.0f", summary.capacityRPS)) req/s on \(summary.cores) cores. Compute and HTTP-hop times are
-        # split: \(String(format: "%.3f", share)) of each is CPU work on `cores` (processor sharing), the rest a delay,
-        # so that the CPU demand per request is cores / capacity. Database and cache times as measured.
-        routes:
-
-        """
-        for t in options.workload.requests { a += "  \(t.name): app.\(t.name)\n" }
-        a += """
-        services:
-          app:
-            instances: 1
-            workers: 100000        # one task per request; nothing bounds them
-            cores: \(summary.cores)               # the cores this process may use
-            io: async              # waiting on SQLite or the cache frees the task
-            operations:
-
-        """
-        for t in options.workload.requests {
-            a += "      \(t.name):\n"
-            a += "        cpu: \(try model("\(t.name).compute", share, suffix: "cpu"))\n"
-            a += "        steps:\n"
-            if splits { a += "          - delay: \(try model("\(t.name).compute", 1 - share, suffix: "wait"))\n" }
-            a += "          - cpu: \(try model("\(t.name).hop", share, suffix: "cpu"))\n"
-            if splits { a += "          - delay: \(try model("\(t.name).hop", 1 - share, suffix: "wait"))\n" }
-            switch t.name {
-            case "view_product":
-                a += "          - cache_get: products\n            on_miss:\n              - db_read: shop\n              - cache_set: products\n"
-            case "search": a += "          - db_read: shop\n"
-            case "login": a += "          - db_read: shop\n          - db_write: shop\n"
-            case "add_to_cart", "pay": a += "          - db_write: shop\n"
-            case "place_order": a += "          - db_write: shop\n          - cache_delete: products\n"
-            default: break
+        // The distribution a stage contributes to the model at key path `path`, scaled by
+        // `factor`: fitted (and scaled analytically) or empirical (a scaled copy of the sample).
+        func model(_ name: String, _ factor: Double = 1, suffix: String = "", at path: String) throws -> Distribution {
+            let s = stages[name]!
+            let scaled = factor == 1 ? "" : " × " + String(format: "%.3f", factor) + (suffix == "cpu" ? " (the CPU share)" : " (the rest)")
+            if options.fitted {
+                let family = s.fits.first { $0.distribution == s.chosen }?.family ?? "constant"
+                writer.comments[path] = "\(family), best AIC of \(s.fits.count) fits to \(s.samplesMs.count) samples of \(name)\(scaled)"
+                return s.chosen.scaled(by: factor).roundedForScenario
             }
+            let file = factor == 1 ? "empirical/\(name).csv" : "empirical/\(name).\(suffix).csv"
+            let sample = empiricalSample(factor == 1 ? s.samplesMs : s.samplesMs.map { $0 * factor })
+            if factor != 1 { try atomicWrite(csvText(sample), to: out + "/" + file) }
+            writer.comments[path] = "\(sample.count) of \(s.samplesMs.count) samples of \(name)\(scaled)"
+            return .empirical(EmpiricalDistribution(values: sample.map { $0 * 1e6 }, source: out + "/" + file))
         }
-        let replicas = summary.replicas
-        a += """
-        caches:
-          products:
-            capacity: \(summary.cacheCapacity)
-            eviction: \(summary.cacheEviction)
-            latency: \(try model("cache.get"))
-        databases:
-          shop:
-            primary:
-              connections: \(replicas > 0 ? 1 : 1 + summary.readerConnections)     # SQLite: one writer\(replicas > 0 ? "" : " + the readers")
-              read: \(try model("db.read"))
-              write: \(try model("db.write"))
 
-        """
-        if replicas > 0 {
-            a += """
-                replicas:
-                  count: \(replicas)
-                  connections: \(summary.readerConnections)
-                  read: \(try model("db.read"))
-                  apply: constant(0ms)   # included in the measured lag
-                  apply_workers: 1       # one log applier per replica
-                reads_from: replicas
-                replication_lag: \(try model("db.replication_lag"))
-
-            """
-        }
-        try atomicWrite(a, to: out + "/architecture.yaml")
-
+        // Workload: the mix the backend was driven with.
         let w = options.workload
-        var wl = """
-        # The e-commerce workload the backend was driven with.
-        arrivals: {kind: open, process: poisson, rate: \(String(format: "%.3f", lowRate))/s}
-        keys:
-          products: {count: \(w.catalogue.products), popularity: zipf(s=\(w.productZipf))}
-          order_products: {count: \(w.catalogue.products), popularity: uniform}
-        requests:
-
-        """
-        for t in w.requests {
-            let key = ["view_product": ", key: products", "add_to_cart": ", key: products", "place_order": ", key: order_products"][t.name] ?? ""
-            wl += "  \(t.name): {weight: \(fmt(t.weight))\(key)}\n"
+        let keySpaces = [KeySpace(name: "products", count: w.catalogue.products, popularity: .zipf(s: w.productZipf)),
+                         KeySpace(name: "order_products", count: w.catalogue.products, popularity: .uniform)]
+        let requestTypes = w.requests.map { t in
+            RequestType(name: t.name, weight: t.weight, keySpace: keySpaces.firstIndex { $0.name == keySpace(t.request) })
         }
-        try atomicWrite(wl, to: out + "/workload.yaml")
+        let workload = Workload(arrivals: .open(process: .poisson, rate: .constant((lowRate * 1000).rounded() / 1000)),
+                                keySpaces: keySpaces, requestTypes: requestTypes)
+        writer.comments["workload.arrivals.rate"] = String(format: "the low-load measurement: %.0f%% of the capacity measured, %.0f req/s",
+                                                           options.lowLoad * 100, summary.capacityRPS)
+        writer.comments["workload.keys.products"] = "views and cart additions: Zipf-popular products of the catalogue"
+        writer.comments["workload.keys.order_products"] = "orders pick products uniformly"
 
-        let sc = """
-        version: 1
-        name: calibrated-shop
-        description: The in-process backend as calibrated by archsim calibrate; validate sets the rate.
-        seed: \(summary.seed)
-        duration: 60s
-        warmup: 30s
-        replications: 3
-        workload: workload.yaml
-        architecture: architecture.yaml
+        // Architecture: one service `app` in front of the cache `products` and the database `shop`.
+        let ap = "architecture.services.app"
+        var operations: [ArchSimModel.Operation] = []
+        for t in w.requests {
+            let op = "\(ap).operations.\(t.name)"
+            let cpu = try model("\(t.name).compute", share, suffix: "cpu", at: op + ".cpu")
+            var steps: [Step] = []
+            func timed(_ stage: String, _ factor: Double, _ suffix: String) throws {
+                let kind = suffix == "cpu" ? "cpu" : "delay"
+                let d = try model("\(t.name).\(stage)", factor, suffix: suffix, at: "\(op).steps[\(steps.count)].\(kind)")
+                steps.append(suffix == "cpu" ? .cpu(d) : .delay(d))
+            }
+            if splits { try timed("compute", 1 - share, "wait") }
+            try timed("hop", share, "cpu")
+            if splits { try timed("hop", 1 - share, "wait") }
+            steps += storageSteps(t.request, cache: 0, database: 0)
+            operations.append(ArchSimModel.Operation(name: t.name, cpu: cpu, steps: steps))
+        }
+        let app = Service(name: "app", instances: 1, workers: 100_000, cores: summary.cores, io: .async, operations: operations)
+        writer.comments[ap + ".workers"] = "one task per request; nothing bounds them"
+        writer.comments[ap + ".cores"] = "the cores this process may use"
+        writer.comments[ap + ".io"] = "waiting on SQLite or the cache frees the task"
 
-        """
-        try atomicWrite(sc, to: out + "/scenario.yaml")
+        guard let eviction = EvictionPolicy(rawValue: summary.cacheEviction) else {
+            throw CalibrationError(message: "unknown cache eviction '\(summary.cacheEviction)'")
+        }
+        let cache = Cache(name: "products", capacity: summary.cacheCapacity, eviction: eviction,
+                          latency: try model("cache.get", at: "architecture.caches.products.latency"))
+        writer.comments["architecture.caches.products.capacity"] = "the backend's product cache"
+
+        let replicas = summary.replicas
+        let dp = "architecture.databases.shop"
+        let primary = DatabaseServer(connections: replicas > 0 ? 1 : 1 + summary.readerConnections,
+                                     read: try model("db.read", at: dp + ".primary.read"),
+                                     write: try model("db.write", at: dp + ".primary.write"))
+        writer.comments[dp + ".primary.connections"] = "SQLite: one writer" + (replicas > 0 ? "" : " + the readers")
+        var database = Database(name: "shop", primary: primary)
+        if replicas > 0 {
+            database = Database(name: "shop", primary: primary, replicaCount: replicas,
+                                replica: DatabaseServer(connections: summary.readerConnections,
+                                                        read: try model("db.read", at: dp + ".replicas.read"), write: .constant(0)),
+                                readsFrom: .replicas,
+                                replicationLag: try model("db.replication_lag", at: dp + ".replication_lag"), applyWorkers: 1)
+            writer.comments[dp + ".replicas.connections"] = "the readers of each replica's pool"
+            writer.comments[dp + ".replicas.apply"] = "included in the measured lag"
+            writer.comments[dp + ".replicas.apply_workers"] = "one log applier per replica"
+        }
+        let architecture = Architecture(routes: operations.indices.map { OperationRef(service: 0, operation: $0) },
+                                        services: [app], caches: [cache], databases: [database])
+
+        let scenario = Scenario(name: "calibrated-shop",
+                                description: "The in-process backend as calibrated by archsim calibrate; validate sets the rate.",
+                                seed: summary.seed, duration: 60_000_000_000, warmup: 30_000_000_000, replications: 3,
+                                workload: workload, architecture: architecture)
+        let header = [
+            "Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).",
+            "Capacity measured: \(String(format: "%.0f", summary.capacityRPS)) req/s on \(summary.cores) cores. Compute and HTTP-hop times are",
+            "split: \(String(format: "%.3f", share)) of each is CPU work on `cores` (processor sharing), the rest a delay,",
+            "so that the CPU demand per request is cores / capacity. Database and cache times as measured.",
+        ]
+        try atomicWrite(try writer.architecture(architecture, workload: workload, header: header), to: out + "/architecture.yaml")
+        try atomicWrite(try writer.workload(workload, header: ["The e-commerce workload the backend was driven with."]),
+                        to: out + "/workload.yaml")
+        try atomicWrite(try writer.scenario(scenario, workloadFile: "workload.yaml", architectureFile: "architecture.yaml"),
+                        to: out + "/scenario.yaml")
+        return scenario
+    }
+
+    /// The key space a request draws its key from in the model, if any.
+    static func keySpace(_ request: ShopRequest) -> String? {
+        switch request {
+        case .viewProduct, .addToCart: "products"
+        case .placeOrder: "order_products"
+        case .search, .login, .pay, .viewCart, .viewOrder: nil
+        }
+    }
+
+    /// What a request does in the cache and the database, as the backend's handler does it.
+    static func storageSteps(_ request: ShopRequest, cache: Int, database: Int) -> [Step] {
+        switch request {
+        case .viewProduct: [.cacheGet(cache: cache, onMiss: [.dbRead(database: database, strong: false), .cacheSet(cache: cache)])]
+        case .search, .viewCart, .viewOrder: [.dbRead(database: database, strong: false)]
+        case .login: [.dbRead(database: database, strong: false), .dbWrite(database: database)]
+        case .addToCart, .pay: [.dbWrite(database: database)]
+        case .placeOrder: [.dbWrite(database: database), .cacheDelete(cache: cache)]
+        }
     }
 
     /// Most values an empirical CSV keeps: a longer sample is thinned by a fixed stride (every
     /// k-th value in measurement order), which keeps its shape and the files small.
     static let maxEmpiricalValues = 20_000
 
+    /// The values an empirical CSV of `ms` holds, as the reader gets them back: thinned to at
+    /// most ``maxEmpiricalValues``, each rounded to 6 decimals (ns precision).
+    static func empiricalSample(_ ms: [Double]) -> [Double] {
+        let stride = max(1, (ms.count + maxEmpiricalValues - 1) / maxEmpiricalValues)
+        return Swift.stride(from: 0, to: ms.count, by: stride).map { Double(String(format: "%.6f", ms[$0]))! }
+    }
+
     /// An empirical CSV: the header `ms`, then one value per line (ms, ns precision).
     static func csvText(_ ms: [Double]) -> String {
-        let stride = max(1, (ms.count + maxEmpiricalValues - 1) / maxEmpiricalValues)
         var text = "ms\n"
-        for i in Swift.stride(from: 0, to: ms.count, by: stride) { text += String(format: "%.6f\n", ms[i]) }
+        for v in empiricalSample(ms) { text += String(format: "%.6f\n", v) }
         return text
     }
 

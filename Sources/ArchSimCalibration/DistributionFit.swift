@@ -140,28 +140,25 @@ extension Distribution {
         }
     }
 
-    /// Scenario syntax (durations in µs, enough digits to round-trip to the ns). Empirical
-    /// distributions are written as `empirical("<source>")`.
-    public var scenarioText: String {
-        func d(_ ns: Double) -> String { formatMicroseconds(ns) }
-        func num(_ v: Double) -> String { String(format: "%.6g", v) }
+    /// The precision calibration writes: durations rounded to whole nanoseconds (at least 1 where
+    /// the format needs a positive value), shapes to 6 significant digits; a lognormal keeps its
+    /// median and p99 so rounded. Empirical distributions stay as they are.
+    public var roundedForScenario: Distribution {
+        func ns(_ v: Double) -> Double { max(1, v.rounded()) }
+        func shape(_ v: Double) -> Double { Double(String(format: "%.6g", v)) ?? v }
         switch self {
-        case .constant(let v): return "constant(\(d(v)))"
-        case .exponential(let m): return "exponential(mean=\(d(m)))"
-        case .uniform(let a, let b): return "uniform(min=\(d(a)), max=\(d(b)))"
-        case .normal(let m, let s): return "normal(mean=\(d(m)), sd=\(d(s)))"
+        case .constant(let v): return .constant(max(0, v.rounded()))
+        case .exponential(let m): return .exponential(mean: ns(m))
+        case .uniform(let a, let b): return .uniform(min: max(0, a.rounded()), max: max(0, b.rounded()))
+        case .normal(let m, let s): return .normal(mean: ns(m), sd: max(0, s.rounded()))
         case .lognormal(let mu, let sigma):
-            return "lognormal(median=\(d(Foundation.exp(mu))), p99=\(d(Foundation.exp(mu + 2.326347874 * sigma))))"
-        case .gamma(let k, let theta): return "gamma(shape=\(num(k)), scale=\(d(theta)))"
-        case .erlang(let k, let m): return "erlang(k=\(k), mean=\(d(m)))"
-        case .weibull(let k, let l): return "weibull(shape=\(num(k)), scale=\(d(l)))"
-        case .pareto(let a, let lo): return "pareto(shape=\(num(a)), min=\(d(lo)))"
-        case .empirical(let e): return "empirical(\"\(e.source)\")"
+            let median = ns(Foundation.exp(mu))
+            return .lognormal(median: median, p99: max(median + 1, ns(Foundation.exp(mu + Distribution.z99 * sigma))))
+        case .gamma(let k, let theta): return .gamma(shape: shape(k), scale: ns(theta))
+        case .erlang(let k, let m): return .erlang(k: k, mean: ns(m))
+        case .weibull(let k, let l): return .weibull(shape: shape(k), scale: ns(l))
+        case .pareto(let a, let lo): return .pareto(shape: shape(a), min: ns(lo))
+        case .empirical: return self
         }
     }
-}
-
-/// `123.456us`: ns → µs with three decimals (exact to the ns).
-public func formatMicroseconds(_ ns: Double) -> String {
-    String(format: "%.3fus", ns / 1e3)
 }

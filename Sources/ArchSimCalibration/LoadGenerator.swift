@@ -94,7 +94,6 @@ private final class Driver: @unchecked Sendable {
     var ticker: RepeatedTask?
     var finished: EventLoopPromise<Void>
     var issuing = true
-    var orderSerial = 0
 
     init(workload: ShopWorkload, options: LoadGenerator.Options, mode: Mode) {
         self.workload = workload; self.options = options; self.mode = mode
@@ -165,7 +164,7 @@ private final class Driver: @unchecked Sendable {
     private func issue(intended: Int64) {
         var kind = mix.sample(mixStream)
         var request = makeRequest(kind)
-        if request == nil, let fallback = types.firstIndex(where: { $0.name == "place_order" }) {
+        if request == nil, let fallback = workload.requests.firstIndex(where: { $0.request == .placeOrder }) {
             kind = fallback; request = makeRequest(kind)
         }
         guard let request else { return }
@@ -192,7 +191,7 @@ private final class Driver: @unchecked Sendable {
                         types[kind].errorStatuses[latency > timeoutNs ? 0 : reply.status, default: 0] += 1
                     }
                 }
-                if types[kind].name == "place_order", reply.status == 201, let body = reply.body, let id = Self.firstID(body) {
+                if workload.requests[kind].request == .placeOrder, reply.status == 201, let body = reply.body, let id = Self.firstID(body) {
                     if placedOrders.count < 100_000 { placedOrders.append(id) }
                 }
             case .failure:
@@ -203,31 +202,34 @@ private final class Driver: @unchecked Sendable {
         }
     }
 
-    /// The request of type `kind`; nil when it cannot be made now (a payment with no order to pay).
+    /// The request of type `kind`; nil when it cannot be made now (a payment, or an order's view, before any order).
     private func makeRequest(_ kind: Int) -> HTTPLoadClient.Request? {
         let products = workload.catalogue.products, users = workload.catalogue.users
         let user = userStream.index(below: users) + 1
-        switch workload.requests[kind].name {
-        case "view_product":
+        switch workload.requests[kind].request {
+        case .viewProduct:
             return .init(method: .GET, path: "/products/\(zipf.sample(keyStream) + 1)")
-        case "search":
+        case .search:
             let adjective = Catalogue.adjectives[keyStream.index(below: Catalogue.adjectives.count)]
             let noun = Catalogue.nouns[keyStream.index(below: Catalogue.nouns.count)]
             return .init(method: .GET, path: "/products?q=\(adjective)%20\(noun)&limit=20")
-        case "add_to_cart":
+        case .addToCart:
             return .init(method: .POST, path: "/cart/items",
                          body: Array(#"{"user_id":\#(user),"product_id":\#(zipf.sample(keyStream) + 1),"quantity":1}"#.utf8))
-        case "login":
+        case .login:
             return .init(method: .POST, path: "/login",
                          body: Array(#"{"email":"\#(Catalogue.email(ofUser: user))","password":"\#(Catalogue.password(ofUser: user))"}"#.utf8))
-        case "place_order":
+        case .placeOrder:
             return .init(method: .POST, path: "/orders",
                          body: Array(#"{"user_id":\#(user),"items":[{"product_id":\#(keyStream.index(below: products) + 1),"quantity":1}]}"#.utf8))
-        case "pay":
+        case .pay:
             guard let order = placedOrders.popLast() else { return nil }
             return .init(method: .POST, path: "/payments", body: Array(#"{"order_id":\#(order)}"#.utf8))
-        default:
-            return .init(method: .GET, path: "/health")
+        case .viewCart:
+            return .init(method: .GET, path: "/cart?user_id=\(user)")
+        case .viewOrder:
+            guard let order = placedOrders.last else { return nil }
+            return .init(method: .GET, path: "/orders/\(order)")
         }
     }
 

@@ -6,9 +6,11 @@ import ArchSimBackend
 /// generator's requests and the calibrated scenario's `workload:` section.
 public struct ShopWorkload: Sendable, Equatable {
     public struct RequestKind: Sendable, Equatable {
-        /// Request type name, as in the scenario (`view_product`, …).
-        public var name: String
+        public var request: ShopRequest
         public var weight: Double
+        /// Request type name, as in the scenario (`view_product`, …).
+        public var name: String { request.name }
+        public init(_ request: ShopRequest, weight: Double) { self.request = request; self.weight = weight }
     }
 
     public var requests: [RequestKind]
@@ -24,8 +26,8 @@ public struct ShopWorkload: Sendable, Equatable {
     }
 
     public static let standardMix: [RequestKind] = [
-        .init(name: "view_product", weight: 50), .init(name: "search", weight: 20), .init(name: "add_to_cart", weight: 10),
-        .init(name: "login", weight: 8), .init(name: "place_order", weight: 7), .init(name: "pay", weight: 5),
+        .init(.viewProduct, weight: 50), .init(.search, weight: 20), .init(.addToCart, weight: 10),
+        .init(.login, weight: 8), .init(.placeOrder, weight: 7), .init(.pay, weight: 5),
     ]
 
     public var totalWeight: Double { requests.reduce(0) { $0 + $1.weight } }

@@ -123,7 +123,7 @@ public enum Validation {
         var scenario = base
         scenario.workload.arrivals = .open(process: .poisson, rate: .constant(rate))
         scenario.duration = Int64(max(options.simDuration, options.duration) * 1e9)
-        let views = scenario.workload.requestTypes.first { $0.name == "view_product" }.map { $0.weight } ?? 0
+        let views = scenario.workload.requestTypes.first { $0.name == ShopRequest.viewProduct.name }.map { $0.weight } ?? 0
         let total = scenario.workload.requestTypes.reduce(0) { $0 + $1.weight }
         let viewRate = rate * (total > 0 ? views / total : 0)
         let warm = viewRate > 0 ? 3 * Double(s.cacheCapacity) / viewRate : 10

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimCalibration
 import ArchSimKernel
+import ArchSimScenario
 import Foundation
 import XCTest
 
@@ -49,12 +50,16 @@ final class DistributionFitTests: XCTestCase {
         XCTAssertEqual(exp.logLikelihood, -500 * log(mean) - 500, accuracy: 1e-6)
     }
 
-    func testScaledAndScenarioText() {
+    func testScaledAndRoundedForScenario() throws {
         let d = Distribution.lognormal(median: 200_000, p99: 800_000)
         XCTAssertEqual(d.scaled(by: 0.5).mean, d.mean * 0.5, accuracy: 1e-6 * d.mean)
         XCTAssertEqual(Distribution.gamma(shape: 2, scale: 1500).scaled(by: 2).mean, 6000, accuracy: 1e-9)
-        XCTAssertEqual(Distribution.exponential(mean: 1234).scenarioText, "exponential(mean=1.234us)")
-        XCTAssertEqual(Distribution.weibull(shape: 1.5, scale: 2_000_000).scenarioText, "weibull(shape=1.5, scale=2000.000us)")
+        let writer = ScenarioWriter()
+        XCTAssertEqual(try writer.distribution(Distribution.exponential(mean: 1234.4).roundedForScenario), "exponential(mean=1.234us)")
+        XCTAssertEqual(try writer.distribution(Distribution.weibull(shape: 1.5000001, scale: 2_000_000.2).roundedForScenario),
+                       "weibull(shape=1.5, scale=2ms)")
+        XCTAssertEqual(try writer.distribution(d.scaled(by: 0.5).roundedForScenario), "lognormal(median=100us, p99=400us)")
+        XCTAssertEqual(Distribution.exponential(mean: 0.2).roundedForScenario, .exponential(mean: 1), "positive stays positive")
     }
 
     func testDegenerateSamples() {

@@ -9,7 +9,11 @@ public typealias Nanoseconds = Int64
 /// This is plain data (Ciw's habit): the scenario format builds it from YAML, validates it with
 /// positions, and the ``Simulation`` is built from it. The running simulation never sees YAML.
 /// Cross references are resolved to indices into the arrays here.
-public struct Scenario: Sendable {
+///
+/// Equality is by value, member by member (`sourcePath` included, and an empirical
+/// distribution's samples and source path): the scenario writer's round-trip tests compare a
+/// scenario with what reading its written text gives back. O(size of the description).
+public struct Scenario: Sendable, Equatable {
     /// Used in result rows.
     public var name: String
     public var description: String
@@ -43,7 +47,7 @@ public struct Scenario: Sendable {
 // MARK: - Workload
 
 /// What users do: how requests arrive, which keys they touch, and the request mix.
-public struct Workload: Sendable {
+public struct Workload: Sendable, Equatable {
     public var arrivals: Arrivals
     /// Key spaces requests draw keys from, in file order.
     public var keySpaces: [KeySpace]
@@ -55,7 +59,7 @@ public struct Workload: Sendable {
     }
 }
 
-public enum Arrivals: Sendable {
+public enum Arrivals: Sendable, Equatable {
     /// Arrivals at a rate, whatever the system does.
     case open(process: ArrivalProcess, rate: ArrivalRate)
     /// `users` users, each sends a request, waits for its answer, thinks, repeats.
@@ -83,7 +87,7 @@ public struct RatePoint: Sendable, Equatable {
 }
 
 /// A set of `count` keys (ids 0..<count) and how popular each is.
-public struct KeySpace: Sendable {
+public struct KeySpace: Sendable, Equatable {
     public var name: String
     public var count: Int
     public var popularity: Popularity
@@ -99,7 +103,7 @@ public enum Popularity: Sendable, Equatable {
 }
 
 /// One request type of the mix.
-public struct RequestType: Sendable {
+public struct RequestType: Sendable, Equatable {
     public var name: String
     /// Relative weight; weights need not sum to 1.
     public var weight: Double
@@ -115,7 +119,7 @@ public struct RequestType: Sendable {
 // MARK: - Architecture
 
 /// What serves the requests.
-public struct Architecture: Sendable {
+public struct Architecture: Sendable, Equatable {
     /// Latency added to each message between components (ns); default constant 0.
     public var hop: Distribution
     /// The load balancer's default policy for every service.
@@ -156,7 +160,7 @@ public enum IOMode: String, Sendable, CaseIterable {
 }
 
 /// A service tier: identical instances behind the load balancer.
-public struct Service: Sendable {
+public struct Service: Sendable, Equatable {
     public var name: String
     public var instances: Int
     /// Requests served at once per instance (thread pool).
@@ -183,7 +187,7 @@ public struct Service: Sendable {
 }
 
 /// An operation computes its `cpu` time, then runs its steps in order.
-public struct Operation: Sendable {
+public struct Operation: Sendable, Equatable {
     public var name: String
     public var cpu: Distribution?
     public var steps: [Step]
@@ -193,7 +197,7 @@ public struct Operation: Sendable {
 }
 
 /// What an operation does besides computing.
-public indirect enum Step: Sendable {
+public indirect enum Step: Sendable, Equatable {
     /// RPC to another service's operation, through the load balancer, with its timeout, retries
     /// and circuit breaker.
     case call(OperationRef, CallPolicy = CallPolicy())
@@ -283,7 +287,7 @@ public enum EvictionPolicy: String, Sendable, CaseIterable {
     case lru, lfu, fifo, random
 }
 
-public struct Cache: Sendable {
+public struct Cache: Sendable, Equatable {
     public var name: String
     /// Keys are spread over nodes by a stable hash.
     public var nodes: Int
@@ -300,7 +304,7 @@ public struct Cache: Sendable {
     }
 }
 
-public struct DatabaseServer: Sendable {
+public struct DatabaseServer: Sendable, Equatable {
     public var connections: Int
     public var read: Distribution
     /// Write time (primary); for a replica, the time to apply one replicated write.
@@ -314,7 +318,7 @@ public enum ReadSource: String, Sendable, CaseIterable {
     case primary, replicas
 }
 
-public struct Database: Sendable {
+public struct Database: Sendable, Equatable {
     public var name: String
     public var primary: DatabaseServer
     public var replicaCount: Int
@@ -357,7 +361,7 @@ public enum FaultKind: Sendable, Equatable {
     case slow(factor: Double)
 }
 
-public struct Fault: Sendable {
+public struct Fault: Sendable, Equatable {
     /// Simulated time (ns) from the start of the run.
     public var at: Nanoseconds
     public var target: FaultTarget
