@@ -40,6 +40,8 @@ let package = Package(
         ]),
         // CSV writers, terminal tables, progress.
         .target(name: "ArchSimReport", dependencies: ["ArchSimModel", "ArchSimStats"]),
+        // Sweeps: planning, sharding, resume, the fingerprint of a sweep, and merging shards.
+        .target(name: "ArchSimSweep", dependencies: ["ArchSimKernel", "ArchSimScenario", "ArchSimReport"]),
         // The real in-process e-commerce backend the simulator is calibrated against: HTTP
         // (Hummingbird), storage (GRDB/SQLite) with a primary and log-shipped replicas, a cache,
         // a seeded catalogue.
@@ -60,7 +62,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "archsim", dependencies: [
-            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend", "ArchSimCalibration",
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend", "ArchSimCalibration", "ArchSimSweep",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),
@@ -69,6 +71,7 @@ let package = Package(
         .testTarget(name: "ArchSimScenarioTests", dependencies: ["ArchSimScenario"]),
         .testTarget(name: "ValidationTests", dependencies: ["ArchSimModel", "ArchSimScenario", "ArchSimReport"]),
         .testTarget(name: "CLITests", dependencies: ["ArchSimScenario"]),
+        .testTarget(name: "ArchSimSweepTests", dependencies: ["ArchSimSweep", "ArchSimScenario", "ArchSimReport"]),
         // Over real HTTP on loopback (URLSession), ephemeral ports, temporary directories.
         .testTarget(name: "ArchSimBackendTests", dependencies: [
             "ArchSimBackend", .product(name: "GRDB", package: "GRDB.swift"),

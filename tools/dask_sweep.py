@@ -5,7 +5,8 @@
 ArchSim splits the work deterministically (`archsim sweep FILE --shard K/N` runs the points of
 shard K); Dask only places the shards on workers. Each shard writes its points to its own
 directory; `archsim merge` joins them into the same sweep.csv, byte for byte, as one machine
-would write.
+would write. A shard or the merge that archsim refuses (another sweep's points in DIR, a damaged
+file) ends the driver with archsim's message and status 2.
 
     tools/dask_sweep.py SWEEP.yaml --out DIR                       # a LocalCluster on this machine
     tools/dask_sweep.py SWEEP.yaml --out DIR --scheduler tcp://host:8786 --shards 64
@@ -80,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         futures = [client.submit(run_shard, archsim, sweep, k, n, shard_dirs[k - 1], a.jobs, extra, pure=False)
                    for k in range(1, n + 1)]
         client.gather(futures)
+    except RuntimeError as failed:  # a shard's archsim refused (e.g. its directory holds another sweep)
+        sys.stderr.write(f"dask_sweep: {failed}\n")
+        return 2
     finally:
         client.close()
         if not a.scheduler:

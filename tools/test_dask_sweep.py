@@ -26,3 +26,18 @@ def test_bad_sweep_file_fails_before_the_cluster(tmp_path, capsys):
     bad.write_text(f"scenario: {GRID.parent / 'base.yaml'}\ngrid:\n  architecture.services.front.instances: []\n")
     assert dask_sweep.main([str(bad), "--out", str(tmp_path / "o"), "--archsim", str(ARCHSIM)]) == 2
     assert "empty grid" in capsys.readouterr().err
+
+
+def test_out_holding_another_sweep_is_refused(tmp_path, capsys):
+    """A shard directory left by another sweep is not resumed (nor merged) under this one's labels."""
+    other = tmp_path / "other.yaml"
+    other.write_text(f"scenario: {GRID.parent / 'base.yaml'}\nreplications: 1\n"
+                     "grid:\n  architecture.services.front.instances: [1, 2]\n")
+    out = tmp_path / "dask"
+    subprocess.run([str(ARCHSIM), "sweep", str(other), "--shard", "1/3", "--out", str(out / "shards" / "1-of-3"),
+                    "--duration", "1s", "--quiet"], check=True)
+    assert dask_sweep.main([str(GRID), "--out", str(out), "--workers", "2", "--shards", "3",
+                            "--archsim", str(ARCHSIM), "--", "--duration", "2s"]) == 2
+    err = capsys.readouterr().err
+    assert "shard 1/3 failed (2)" in err and "another sweep" in err
+    assert not (out / "sweep.csv").exists()

@@ -3,6 +3,7 @@ import ArgumentParser
 import ArchSimModel
 import ArchSimReport
 import ArchSimScenario
+import ArchSimSweep
 import Foundation
 
 struct SweepCommand: ParsableCommand {
@@ -37,34 +38,25 @@ struct SweepCommand: ParsableCommand {
     @OptionGroup var options: SimulationOptions
 
     func validate() throws {
-        if let shard, Self.parseShard(shard) == nil { throw ValidationError("--shard: expected K/N with 1 ≤ K ≤ N, got \(shard)") }
-    }
-
-    static func parseShard(_ text: String) -> (k: Int, n: Int)? {
-        let parts = text.split(separator: "/").compactMap { Int($0) }
-        guard parts.count == 2, parts[1] >= 1, (1...parts[1]).contains(parts[0]) else { return nil }
-        return (parts[0], parts[1])
+        if let shard, Shard(parsing: shard) == nil { throw ValidationError("--shard: expected K/N with 1 ≤ K ≤ N, got \(shard)") }
     }
 
     func run() throws {
         let definition: SweepDefinition
         do { definition = try SweepLoader.load(path: file) }
         catch let errors as ScenarioErrors { throw InputError(description: errors.description) }
+        let plan = SweepPlan(definition)
         if list {
-            for (i, point) in definition.points.enumerated() {
-                print(([SweepDefinition.id(i)] + point.map(\.description)).joined(separator: "  "))
-            }
+            for line in plan.listing { print(line) }
             return
         }
         let dir = out ?? "out/" + ((file as NSString).lastPathComponent as NSString).deletingPathExtension
-        var selected = Array(definition.points.indices)
-        if let shard, let (k, n) = Self.parseShard(shard) { selected = selected.filter { $0 % n == k - 1 } }
-        try SweepRunner(definition: definition, directory: dir, options: options).run(points: selected)
-        if shard == nil {
-            try SweepRunner.assemble(directories: [dir], into: dir)
-            if !options.quiet { print("wrote \(dir)/sweep.csv (\(definition.points.count) points)") }
-        } else if !options.quiet {
-            print("shard \(shard!): \(selected.count) points in \(dir)/points/; join the shards with `archsim merge`")
+        let shard = self.shard.flatMap(Shard.init(parsing:))
+        let points = plan.points(in: shard)
+        try SweepPoints(plan: plan, options: options).run(points, into: dir, merge: shard == nil)
+        if !options.quiet {
+            if let shard { print("shard \(shard): \(points.count) points in \(dir)/points/; join the shards with `archsim merge`") }
+            else { print("wrote \(dir)/sweep.csv (\(plan.indices.count) points)") }
         }
     }
 }
@@ -72,7 +64,11 @@ struct SweepCommand: ParsableCommand {
 struct Merge: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Join the output directories of a sharded sweep into one sweep.csv.",
-        discussion: "Copies every point into the first directory (or --out) and writes sweep.csv there: the same bytes one machine would have written. Fails, naming them, if points are missing.")
+        discussion: """
+        Copies every point into the first directory (or --out) and writes sweep.csv there: the same bytes one \
+        machine would have written. Refuses, writing nothing, directories of different sweeps (each shard's \
+        sweep-fingerprint.txt), a damaged or missing file, a point finished in two directories, and missing points.
+        """)
 
     @Argument(help: "The shards' output directories.")
     var directories: [String]
@@ -83,108 +79,64 @@ struct Merge: ParsableCommand {
 
     func run() throws {
         let target = out ?? directories[0]
-        try SweepRunner.assemble(directories: directories, into: target)
+        do { try SweepMerge.merge(directories, into: target) }
+        catch { throw InputError(description: "\(error)") }
         print("wrote \(target)/sweep.csv")
     }
 }
 
-/// Runs a sweep's points and assembles sweep.csv from their folders.
-struct SweepRunner {
-    let definition: SweepDefinition
-    let directory: String
+/// Runs a sweep's points with the command line's settings: each point's scenario (or, for
+/// compare --sweep, scenarios) simulated and written as `run` (or `compare`) writes them.
+struct SweepPoints {
+    let plan: SweepPlan
     let options: SimulationOptions
     /// Extra scenarios compared at each point (compare --sweep); empty for run/sweep.
     var compareWith: [String] = []
     var workload: String? = nil
 
-    static let planFile = "sweep-plan.csv"
-
-    /// The plan: every point's id and parameters (all shards write the same).
-    func plan() -> CSVTable {
-        var t = CSVTable(header: ["point"] + definition.parameters)
-        for (i, point) in definition.points.enumerated() { t.append([SweepDefinition.id(i)] + point.map(\.value)) }
-        return t
+    /// Runs the unfinished ones of `points` into `directory`, then (`merge`) writes its sweep.csv.
+    /// Sweep problems (another sweep's points there, a file that cannot be written) are InputErrors.
+    func run(_ points: [Int], into directory: String, merge: Bool) throws {
+        do {
+            let fingerprint = try SweepFingerprint(plan: plan, compared: compareWith, workload: workload, settings: settings())
+            let runner = SweepRunner(plan: plan, fingerprint: fingerprint, directory: directory)
+            let line = ProgressLine(label: "sweep", enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
+            try runner.run(points: points, progress: line, runPoint: runPoint)
+            if merge { try SweepMerge.merge([directory], into: directory) }
+        } catch let e as SweepError { throw InputError(description: e.description) }
     }
 
-    func run(points: [Int]) throws {
-        let fm = FileManager.default
-        try fm.createDirectory(atPath: directory + "/points", withIntermediateDirectories: true)
-        try AtomicFile.write(plan().text, to: directory + "/" + Self.planFile)
-        let todo = points.filter { !fm.fileExists(atPath: pointDirectory($0) + "/done") }
-        let line = ProgressLine(label: "sweep", enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
-        defer { line.finish() }
-        let start = Date()
-        for (n, i) in todo.enumerated() {
-            let elapsed = Date().timeIntervalSince(start)
-            let eta = n == 0 ? "" : String(format: ", ETA %.0fs", elapsed / Double(n) * Double(todo.count - n))
-            line.message("point \(n + 1) of \(todo.count) to run (\(points.count - todo.count) already done\(eta)): "
-                         + definition.points[i].map(\.description).joined(separator: " "))
-            try runPoint(i)
-        }
+    /// The settings that change results, for the fingerprint: shards run with other ones are
+    /// another sweep.
+    func settings() throws -> [String] {
+        var s: [String] = []
+        if let seed = options.seed { s.append("seed=\(seed)") }
+        if let r = options.replications { s.append("replications=\(r)") }
+        if let d = options.duration { s.append("duration=\(try options.parseDuration(d, option: "--duration"))ns") }
+        if let w = options.warmup { s.append("warmup=\(try options.parseDuration(w, option: "--warmup"))ns") }
+        return s
     }
 
-    func pointDirectory(_ i: Int) -> String { directory + "/points/" + SweepDefinition.id(i) }
-
-    func runPoint(_ i: Int) throws {
-        let dir = pointDirectory(i)
+    func runPoint(_ i: Int, into folder: String) throws {
         var quiet = options
         quiet.quiet = true
-        func load(_ path: String, workload: String?) throws -> Scenario {
-            var s = try ScenarioLoader.load(path: path, workload: workload, overrides: definition.points[i])
-            if let r = definition.replications { s.replications = r }
+        func load(_ path: String) throws -> Scenario {
+            var s = try ScenarioLoader.load(path: path, workload: workload, overrides: plan.definition.points[i])
+            if let r = plan.definition.replications { s.replications = r }
             return try quiet.apply(to: s)
         }
-        if compareWith.isEmpty {
-            let result = try quiet.simulate(load(definition.scenarioPath, workload: workload))
-            try ResultFiles.write(result, to: dir)
-        } else {
-            let scenarios = try Compare.aligned(([definition.scenarioPath] + compareWith).map { try load($0, workload: workload) }, quiet: true)
-            let results = try scenarios.map { try quiet.simulate($0) }
-            for r in results { try ResultFiles.write(r, to: dir + "/" + r.name) }
-            try ComparisonFiles.write(Comparison(results), results: results, to: dir)
-        }
-        var params = CSVTable(header: definition.parameters)
-        params.append(definition.points[i].map(\.value))
-        try AtomicFile.write(params.text, to: dir + "/params.csv")
-        try AtomicFile.write("", to: dir + "/done")
-    }
-
-    /// sweep.csv from the points' folders found in `directories`, in point order; each point's
-    /// rows are its summary.csv (or comparison.csv) rows prefixed by the point and its parameters.
-    static func assemble(directories: [String], into target: String) throws {
-        let fm = FileManager.default
-        guard let planText = directories.lazy.compactMap({ try? String(contentsOfFile: $0 + "/" + planFile, encoding: .utf8) }).first else {
-            throw InputError(description: "\(directories.joined(separator: ", ")): no \(planFile) — not a sweep's output directory")
-        }
-        let planLines = planText.split(separator: "\n").map(String.init)
-        let ids = planLines.dropFirst().map { String($0.prefix { $0 != "," }) }
-        var missing: [String] = []
-        var out = ""
-        var header: String?
-        try fm.createDirectory(atPath: target + "/points", withIntermediateDirectories: true)
-        for (k, id) in ids.enumerated() {
-            guard let source = directories.first(where: { fm.fileExists(atPath: $0 + "/points/" + id + "/done") }) else {
-                missing.append(id); continue
+        do {
+            if compareWith.isEmpty {
+                try ResultFiles.write(quiet.simulate(load(plan.definition.scenarioPath)), to: folder)
+            } else {
+                let scenarios = try Compare.aligned(([plan.definition.scenarioPath] + compareWith).map(load), quiet: true)
+                let results = try scenarios.map { try quiet.simulate($0) }
+                for r in results { try ResultFiles.write(r, to: folder + "/" + r.name) }
+                try ComparisonFiles.write(Comparison(results), results: results, to: folder)
             }
-            let pointDir = source + "/points/" + id
-            if (source as NSString).standardizingPath != (target as NSString).standardizingPath {
-                let dest = target + "/points/" + id
-                if !fm.fileExists(atPath: dest + "/done") {
-                    try? fm.removeItem(atPath: dest)
-                    try fm.copyItem(atPath: pointDir, toPath: dest)
-                }
-            }
-            let resultFile = fm.fileExists(atPath: pointDir + "/comparison.csv") ? "comparison.csv" : "summary.csv"
-            let lines = try String(contentsOfFile: pointDir + "/" + resultFile, encoding: .utf8).split(separator: "\n").map(String.init)
-            let planRow = planLines[k + 1]
-            if header == nil { header = planLines[0] + "," + lines[0] }
-            for line in lines.dropFirst() { out += planRow + "," + line + "\n" }
-        }
-        if !missing.isEmpty {
-            throw InputError(description: "points missing (run their shards first): \(missing.joined(separator: ", "))")
-        }
-        try AtomicFile.write(planText, to: target + "/" + planFile)
-        try AtomicFile.write((header ?? "point") + "\n" + out, to: target + "/sweep.csv")
+        } catch let e as InputError { throw e }
+        catch let errors as ScenarioErrors { throw InputError(description: errors.description) }
+        catch { throw InputError(description: "\(folder): cannot write point \(SweepPlan.id(i))'s results: \(error.localizedDescription)") }
     }
 }
 
@@ -212,11 +164,11 @@ struct SweepOption: ParsableArguments {
         let definition: SweepDefinition
         do { definition = try SweepLoader.grid(scenarioPath: scenario, axes: axes(), workload: workload) }
         catch let errors as ScenarioErrors { throw InputError(description: errors.description) }
-        var runner = SweepRunner(definition: definition, directory: directory, options: options)
-        runner.compareWith = others
-        runner.workload = workload
-        try runner.run(points: Array(definition.points.indices))
-        try SweepRunner.assemble(directories: [directory], into: directory)
-        if !options.quiet { print("wrote \(directory)/sweep.csv (\(definition.points.count) points)") }
+        let plan = SweepPlan(definition)
+        var points = SweepPoints(plan: plan, options: options)
+        points.compareWith = others
+        points.workload = workload
+        try points.run(Array(plan.indices), into: directory, merge: true)
+        if !options.quiet { print("wrote \(directory)/sweep.csv (\(plan.indices.count) points)") }
     }
 }

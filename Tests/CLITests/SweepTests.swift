@@ -2,7 +2,8 @@
 import Foundation
 import XCTest
 
-/// Sweeps: one process, shards + merge, resume after an interruption, and bad sweep files.
+/// Sweeps: one process, shards + merge, resume after an interruption, bad sweep files, and the
+/// merges and reruns refused (different sweeps, damaged files, duplicate points).
 final class SweepTests: XCTestCase {
     let fixtures = CLI.repository.appendingPathComponent("Tests/CLITests/Fixtures/sweep")
     var grid: String { fixtures.appendingPathComponent("grid12.yaml").path }
@@ -30,10 +31,91 @@ final class SweepTests: XCTestCase {
         let m = try CLI.run(["merge"] + shards + ["--out", merged.path])
         XCTAssertEqual(m.status, 0, m.stderr)
         XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent("sweep.csv")), expected)
-        // Merging without one shard names what is missing.
-        let partial = try CLI.run(["merge", shards[0], shards[1], "--out", try CLI.temporaryDirectory().path])
+        // Merging without one shard names what is missing, and leaves nothing behind (no points/).
+        let partialOut = try CLI.temporaryDirectory().appendingPathComponent("merged")
+        let partial = try CLI.run(["merge", shards[0], shards[1], "--out", partialOut.path])
         XCTAssertEqual(partial.status, 2)
         XCTAssert(partial.stderr.contains("p0002"), partial.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: partialOut.path), "nothing written")
+    }
+
+    /// Short runs of the shards of a sweep file (the merge refusals do not need long ones).
+    func shards(of sweep: String, _ ks: [Int], of n: Int, _ extra: [String] = []) throws -> [String] {
+        try ks.map { k in
+            let dir = try CLI.temporaryDirectory().appendingPathComponent("shard-\(k)")
+            let r = try CLI.run(["sweep", sweep, "--shard", "\(k)/\(n)", "--out", dir.path, "--duration", "2s", "--quiet"] + extra)
+            XCTAssertEqual(r.status, 0, r.stderr)
+            return dir.path
+        }
+    }
+
+    /// `merge` exits 2 with `fragments` in its message and writes nothing: neither a fresh --out
+    /// nor anything in the first shard (the default output).
+    func assertMergeRefused(_ directories: [String], _ fragments: [String], line: UInt = #line) throws {
+        let out = try CLI.temporaryDirectory().appendingPathComponent("merged")
+        let r = try CLI.run(["merge"] + directories + ["--out", out.path])
+        XCTAssertEqual(r.status, 2, r.stderr, line: line)
+        for f in fragments { XCTAssert(r.stderr.contains(f), "stderr lacks '\(f)': \(r.stderr)", line: line) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "nothing written", line: line)
+        let first = try FileManager.default.contentsOfDirectory(atPath: directories[0]).sorted()
+        XCTAssertEqual(try CLI.run(["merge"] + directories).status, 2, line: line)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directories[0]).sorted(), first, line: line)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directories[0] + "/sweep.csv"), line: line)
+    }
+
+    /// Shards of another grid (same parameters, other rates) are not merged under this grid's
+    /// labels: a 200/s point would be labelled 100/s (issue #15).
+    func testMergeRefusesShardsOfDifferentSweeps() throws {
+        let dir = try CLI.temporaryDirectory()
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("base.yaml"), to: dir.appendingPathComponent("base.yaml"))
+        let other = dir.appendingPathComponent("other.yaml").path
+        try "scenario: base.yaml\nreplications: 2\ngrid:\n  architecture.services.front.instances: [1, 2, 4]\n  workload.arrivals.rate: [200/s, 300/s, 400/s, 800/s]\n"
+            .write(toFile: other, atomically: true, encoding: .utf8)
+        let mine = try shards(of: grid, [1, 3], of: 3)
+        let theirs = try shards(of: other, [2], of: 3)
+        try assertMergeRefused([mine[0], theirs[0], mine[1]], ["different sweeps", "the points differ", theirs[0]])
+        // The same grid run with other settings is another sweep too.
+        let reseeded = try shards(of: grid, [2], of: 3, ["--seed", "9"])
+        try assertMergeRefused([mine[0], reseeded[0], mine[1]], ["different sweeps", "settings differ"])
+        // A shard written without a fingerprint (an older archsim) cannot be checked.
+        let old = try shards(of: grid, [2], of: 3)[0]
+        try FileManager.default.removeItem(atPath: old + "/sweep-fingerprint.txt")
+        try assertMergeRefused([mine[0], old, mine[1]], [old + "/sweep-fingerprint.txt", "missing"])
+    }
+
+    /// A damaged summary.csv is refused rather than dropping its point; so is a point finished in
+    /// two shards (here shards 1/3 and 1/2 share p0000 and p0006).
+    func testMergeRefusesDamagedFilesAndDuplicatePoints() throws {
+        let thirds = try shards(of: grid, [1, 2, 3], of: 3)
+        let summary = thirds[1] + "/points/p0004/summary.csv"
+        let good = try Data(contentsOf: URL(fileURLWithPath: summary))
+        try "garbage\n".write(toFile: summary, atomically: true, encoding: .utf8)
+        try assertMergeRefused(thirds, [summary, "damaged"])
+        try good.write(to: URL(fileURLWithPath: summary))
+        let half = try shards(of: grid, [1], of: 2)[0]
+        try assertMergeRefused(thirds + [half], ["p0000", "p0006", "more than one directory", half])
+        XCTAssertEqual(try CLI.run(["merge"] + thirds + ["--out", try CLI.temporaryDirectory().path]).status, 0)
+    }
+
+    /// Rerunning another sweep into a sweep's directory is refused before anything runs: its
+    /// finished points would be resumed under the other sweep's labels.
+    func testSweepRefusesAnotherSweepsDirectory() throws {
+        let dir = try CLI.temporaryDirectory().appendingPathComponent("out")
+        XCTAssertEqual(try CLI.run(["sweep", grid, "--shard", "1/4", "--out", dir.path, "--duration", "2s", "--quiet"]).status, 0)
+        let before = try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted()
+        let r = try CLI.run(["sweep", grid, "--shard", "2/4", "--out", dir.path, "--duration", "3s", "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssert(r.stderr.contains(dir.path) && r.stderr.contains("another sweep"), r.stderr)
+        XCTAssertEqual(try FileManager.default.subpathsOfDirectory(atPath: dir.path).sorted(), before)
+    }
+
+    /// A file-system failure is a sentence naming the path, status 2.
+    func testUnwritableOutputIsNamed() throws {
+        let file = try CLI.temporaryDirectory().appendingPathComponent("a-file")
+        try "x".write(to: file, atomically: true, encoding: .utf8)
+        let r = try CLI.run(["sweep", grid, "--out", file.path, "--quiet"])
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssert(r.stderr.contains(file.path), r.stderr)
     }
 
     /// An interrupted sweep resumes: finished points are not rerun, and the bytes are the same.
