@@ -102,10 +102,10 @@ final class FileTests: XCTestCase {
                 d: {cpu: empirical("absent.csv")}
         """), directory: dir)
         XCTAssertEqual(found.map(\.description), [
+            "test.yaml:14:18: architecture.services.x.operations.a.cpu: empirical CSV \(dir)/neg.csv:2: expected a non-negative number of milliseconds, got '-2'",
+            "test.yaml:15:18: architecture.services.x.operations.b.cpu: empirical CSV \(dir)/zero.csv: all histogram weights are zero",
+            "test.yaml:16:18: architecture.services.x.operations.c.cpu: empirical CSV \(dir)/overlap.csv:3: bins must be ascending and not overlap: 1 is below the previous bin's upper edge",
             "test.yaml:17:18: architecture.services.x.operations.d.cpu: empirical CSV file '\(dir)/absent.csv' no such file",
-            "\(dir)/neg.csv:2: architecture.services.x.operations.a.cpu: expected a non-negative number of milliseconds, got '-2'",
-            "\(dir)/zero.csv: architecture.services.x.operations.b.cpu: all histogram weights are zero",
-            "\(dir)/overlap.csv:3: architecture.services.x.operations.c.cpu: bins must be ascending and not overlap: 1 is below the previous bin's upper edge",
         ])
     }
 }
