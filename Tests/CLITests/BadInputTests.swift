@@ -269,11 +269,7 @@ final class BadInputTests: XCTestCase {
     // MARK: Command-line values
 
     func testDurationFlagsAreBounded() throws {
-        let dir = try CLI.temporaryDirectory()
-        let scenario = dir.appendingPathComponent("s.yaml").path
-        try Self.valid.write(toFile: scenario, atomically: true, encoding: .utf8)
-        let out = dir.appendingPathComponent("o").path
-        for (args, fragment) in [
+        try assertOptionsRejected("run", [
             (["--duration", "2000000h"], "--duration: duration '2000000h' is too long (at most 1000000h)"),
             (["--duration", "600000h", "--warmup", "600000h"], "--duration 600000h --warmup 600000h: duration and warm-up together may be at most 1000000h"),
             (["--duration", "-1s"], "--duration: expected a positive duration like 10m, got -1s"),
@@ -281,47 +277,40 @@ final class BadInputTests: XCTestCase {
             (["--duration", "0.4ns"], "--duration: expected a positive duration like 10m, got 0.4ns"),
             (["--duration", "1000000h"], "--duration 1000000h: warm-up + duration (1000000h) make 3600000000 timeseries windows"),
             (["--replications", "1000000000"], "--replications must be at most 10000"),
-        ] {
-            let r = try runLimited(["run", scenario, "--out", out] + args, seconds: 60)
-            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
-            XCTAssert(r.stderr.contains(fragment), "\(args): \(r.stderr)")
-        }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        ])
     }
 
     func testCapacityOptionsAreBounded() throws {
-        let dir = try CLI.temporaryDirectory()
-        let scenario = dir.appendingPathComponent("s.yaml").path
-        try Self.valid.write(toFile: scenario, atomically: true, encoding: .utf8)
-        let out = dir.appendingPathComponent("o").path
-        for (args, fragment) in [
+        try assertOptionsRejected("capacity", [
             (["--slo", "p99<10ms", "--tolerance", "1e-300"], "--tolerance must be at least 0.0001 and below 1"),
             (["--slo", "p99<1e400ms"], "--slo p99<1e400ms: no request measured in a run of 10s can take that long"),
             (["--slo", "p99<3600s", "--duration", "2s"], "--slo p99<3600s: no request measured in a run of 2s"),
-        ] {
-            let r = try runLimited(["capacity", scenario, "--out", out] + args, seconds: 60)
-            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
-            XCTAssert(r.stderr.contains(fragment), "\(args): \(r.stderr)")
-        }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        ])
     }
 
     func testSweepValuesMustNotBeEmptyOrRepeated() throws {
+        let key = "architecture.services.app.workers"
+        try assertOptionsRejected("run", [
+            (["--sweep", "\(key)=1,,2"], "--sweep: \(key): value 2 of 3 is empty"),
+            (["--sweep", "\(key)=1,2,"], "--sweep: \(key): value 3 of 3 is empty"),
+            (["--sweep", "\(key)=1", "--sweep", "\(key)=2"], "--sweep: \(key): given twice"),
+        ])
+    }
+
+    /// `archsim COMMAND s.yaml --out o ARGS` on the valid scenario, for each case: status 2,
+    /// the fragment in stderr, and no `o` written.
+    func assertOptionsRejected(_ command: String, _ cases: [([String], String)],
+                               file: StaticString = #filePath, line: UInt = #line) throws {
         let dir = try CLI.temporaryDirectory()
         let scenario = dir.appendingPathComponent("s.yaml").path
         try Self.valid.write(toFile: scenario, atomically: true, encoding: .utf8)
         let out = dir.appendingPathComponent("o").path
-        let key = "architecture.services.app.workers"
-        for (args, fragment) in [
-            (["--sweep", "\(key)=1,,2"], "--sweep: \(key): value 2 of 3 is empty"),
-            (["--sweep", "\(key)=1,2,"], "--sweep: \(key): value 3 of 3 is empty"),
-            (["--sweep", "\(key)=1", "--sweep", "\(key)=2"], "--sweep: \(key): given twice"),
-        ] {
-            let r = try runLimited(["run", scenario, "--out", out] + args, seconds: 60)
-            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
-            XCTAssert(r.stderr.contains(fragment), "\(args): \(r.stderr)")
+        for (args, fragment) in cases {
+            let r = try runLimited([command, scenario, "--out", out] + args, seconds: 60)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)", file: file, line: line)
+            XCTAssert(r.stderr.contains(fragment), "\(args): \(r.stderr)", file: file, line: line)
         }
-        XCTAssertFalse(FileManager.default.fileExists(atPath: out))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), file: file, line: line)
     }
 
     func testEstimateRefusesWhatIsNotFinite() throws {
