@@ -13,9 +13,11 @@ public enum Limits {
     public static let durationText = "1000000h"
     /// Timeseries windows per replication (each is a row kept in memory and written out).
     public static let windows = 1_000_000
-    /// Arrival rates, per second: at most 10⁸/s, and a positive rate at least one per 10⁶ h
-    /// (so that the time between arrivals is a duration the clock can hold).
-    public static let maximumRate: Double = 1e8
+    /// Arrival rates, per second: at most 10⁷/s (twice the largest bundled scenario's; an
+    /// overloaded model keeps every waiting request in memory, so the bound also limits how
+    /// fast a short run can fill it), and a positive rate at least one per 10⁶ h (so that the
+    /// time between arrivals is a duration the clock can hold).
+    public static let maximumRate: Double = 1e7
     public static let minimumRate: Double = 1e9 / duration
     /// Counts, with the reason for each bound.
     public static let replications = 10_000

@@ -69,7 +69,7 @@ enum ValueSyntax {
     /// Why a positive rate (per second) is out of range, or nil when it is in
     /// [``Limits/minimumRate``, ``Limits/maximumRate``].
     static func rateProblem(_ perSecond: Double) -> String? {
-        if perSecond > Limits.maximumRate { return "a rate may be at most 100000000/s" }
+        if perSecond > Limits.maximumRate { return "a rate may be at most \(format(Limits.maximumRate))/s" }
         if perSecond > 0 && perSecond < Limits.minimumRate {
             return "a positive rate must be at least one per \(Limits.durationText) (the time between arrivals must fit the clock)"
         }

@@ -197,7 +197,7 @@ final class BadInputTests: XCTestCase {
             ("workers: 1", "workers: 1\n      instances: 1e18", ["s.yaml:13:", "at most 100,000"]),
             ("workers: 1", "workers: 1\n      autoscale: {min: 1, max: 1e18}", ["s.yaml:13:", "autoscale.max", "at most 100,000"]),
             ("duration: 10s", "duration: 10s\nwindow: 1ns", ["s.yaml:4:9: window:", "timeseries windows", "at most 1,000,000"]),
-            ("rate: 100/s", "rate: 1e18/s", ["s.yaml:5:", "at most 100000000/s"]),
+            ("rate: 100/s", "rate: 1e18/s", ["s.yaml:5:", "at most 10000000/s"]),
             ("  arrivals: {kind: open, process: poisson, rate: 100/s}", "  arrivals: {kind: closed, users: 1e9, think: 1s}",
              ["s.yaml:5:", "users", "at most 1,000,000"]),
         ]
