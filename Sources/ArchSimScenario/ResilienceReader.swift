@@ -55,6 +55,11 @@ extension ScenarioReader {
         if let v = m["interval"], let x = duration(v, allowZero: false) { check.interval = x }
         if let v = m["unhealthy_after"], let x = integer(v, minimum: 1, "an integer ≥ 1", maximum: Limits.thresholdCount) {
             check.unhealthyAfter = x
+            // The balancer notices a crash (unhealthy_after − 1) intervals after the first failed probe.
+            if Double(x - 1) * Double(check.interval) > Limits.duration {
+                report(v, "unhealthy_after \(x) probes at intervals of \(ScenarioValues.format(Double(check.interval))) "
+                       + "take longer than \(Limits.durationText)")
+            }
         }
         return check
     }

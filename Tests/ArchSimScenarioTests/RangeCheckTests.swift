@@ -67,6 +67,11 @@ final class RangeCheckTests: XCTestCase {
               health_check: {interval: 0.1ns}
               operations: {op: {}}
         """), "architecture.services.s.health_check.interval: expected a positive duration")
+        assertOneProblem(minimal(services: """
+            s:
+              health_check: {interval: 1000000h, unhealthy_after: 3}
+              operations: {op: {}}
+        """), "health_check.unhealthy_after: unhealthy_after 3 probes at intervals of 1000000h take longer than 1000000h")
         XCTAssertNoThrow(try load(minimal(extra: "window: 0.6ns\nwarmup: 0s").replacingOccurrences(of: "duration: 1m", with: "duration: 1ms")))
     }
 
