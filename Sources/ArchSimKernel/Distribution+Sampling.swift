@@ -2,8 +2,17 @@
 import CGSL
 
 extension Distribution {
-    /// Draws one value in whole nanoseconds (≥ 0, rounded to nearest; values beyond `Int64.max`
-    /// saturate). O(1), and O(log bins) for an empirical histogram. Never allocates.
+    /// Draws one value in whole nanoseconds: ≥ 0, rounded to nearest, and at most
+    /// ``maximumSample`` (10⁶ h). O(1), and O(log bins) for an empirical histogram. Never
+    /// allocates.
+    ///
+    /// Samples are **truncated** at ``maximumSample``: a draw above it (a heavy tail such as
+    /// `pareto(shape=0.001, …)` or `weibull(shape=0.01, …)`, or an infinite draw) returns the
+    /// maximum itself. The scenario format bounds every duration by the same 10⁶ h, so a
+    /// distribution whose parameters read can always be sampled, and `clock + sample` stays
+    /// far below `Int64.max` (≈ 2.56 × 10⁶ h) while the clock is within a run. The analytic
+    /// moments (`mean`, `variance`) are those of the untruncated distribution; they differ
+    /// only when the tail past 10⁶ h carries weight.
     ///
     /// Parameter conventions (GSL):
     /// - normal: `mean + gsl_ran_gaussian(sd)`, redrawn while negative (truncation at 0). With a
@@ -33,10 +42,13 @@ extension Distribution {
         return Distribution.wholeNanoseconds(x)
     }
 
-    /// `x` rounded to whole ns; 0 for negative or NaN, `Int64.max` when too large.
+    /// The largest sample, in ns: 10⁶ hours.
+    public static let maximumSample: Int64 = 3_600_000_000_000_000_000
+
+    /// `x` rounded to whole ns; 0 for negative or NaN, ``maximumSample`` when larger.
     @inlinable static func wholeNanoseconds(_ x: Double) -> Int64 {
         guard x > 0 else { return 0 }
-        guard x < 0x1p62 else { return .max }
+        guard x < 3.6e18 else { return maximumSample }
         // Half up: x > 0 here, and adding ½ then truncating avoids a libm call per draw.
         return Int64(x + 0.5)
     }

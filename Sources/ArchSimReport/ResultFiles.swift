@@ -66,13 +66,48 @@ public enum ResultFiles {
         return t
     }
 
-    /// Writes the four files into `directory` (created if needed). Every file is rendered
-    /// first and each is written atomically, so a failure leaves no half-written file.
+    /// Writes the four files into `directory` (created if needed), all or none: see
+    /// ``write(files:to:)``.
     public static func write(_ r: ScenarioResult, to directory: String) throws {
         let files = [("summary.csv", summary(r)), ("components.csv", components(r)),
                      ("replications.csv", replications(r)), ("timeseries.csv", timeseries(r))].map { ($0, $1.text) }
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for (name, text) in files { try AtomicFile.write(text, to: (directory as NSString).appendingPathComponent(name)) }
+        try write(files: files, to: directory)
+    }
+
+    /// Writes `files` (name, text) into `directory`, creating it (and missing parents) if
+    /// needed, so that a failure writes nothing: every file goes to a temporary file beside
+    /// its target first; only when all are written are they renamed into place (a rename
+    /// within a directory does not fail for want of space). On failure the temporary files,
+    /// and the directories this call created, are removed, and the error is thrown.
+    public static func write(files: [(name: String, text: String)], to directory: String) throws {
+        let fm = FileManager.default
+        // The outermost directory this call creates, to remove again on failure.
+        var created: String?
+        var probe = directory
+        while !probe.isEmpty, probe != "/", probe != ".", !fm.fileExists(atPath: probe) {
+            created = probe
+            probe = (probe as NSString).deletingLastPathComponent
+        }
+        var written: [(temporary: String, target: String)] = []
+        do {
+            try fm.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for (name, text) in files {
+                let target = (directory as NSString).appendingPathComponent(name)
+                let temporary = (directory as NSString).appendingPathComponent(
+                    ".\(name).tmp-\(ProcessInfo.processInfo.processIdentifier)")
+                written.append((temporary, target))
+                try Data(text.utf8).write(to: URL(fileURLWithPath: temporary))
+            }
+            for (temporary, target) in written where rename(temporary, target) != 0 {
+                throw CocoaError(.fileWriteUnknown, userInfo: [
+                    NSLocalizedDescriptionKey: "cannot write \(target): \(String(cString: strerror(errno)))",
+                    NSFilePathErrorKey: target])
+            }
+        } catch {
+            for (temporary, _) in written { try? fm.removeItem(atPath: temporary) }
+            if let created { try? fm.removeItem(atPath: created) }
+            throw error
+        }
     }
 }
 
@@ -112,8 +147,6 @@ public enum ComparisonFiles {
     }
 
     public static func write(_ c: Comparison, results: [ScenarioResult], to directory: String) throws {
-        let text = comparison(c).text
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try AtomicFile.write(text, to: (directory as NSString).appendingPathComponent("comparison.csv"))
+        try ResultFiles.write(files: [("comparison.csv", comparison(c).text)], to: directory)
     }
 }

@@ -15,6 +15,29 @@ indirect enum StepSyntax {
     case dbWrite(String, Cursor)
 }
 
+/// Indices of the architecture's names, so that resolving a reference costs O(1) and a file
+/// with many services, caches or references reads in linear time. Only looked up, never
+/// iterated (a Dictionary's order must not reach the output). The first of two equal names
+/// wins, as a search from the front would find it.
+struct NameIndex {
+    var services: [String: Int] = [:]
+    var operations: [[String: Int]] = []
+    var caches: [String: Int] = [:]
+    var databases: [String: Int] = [:]
+
+    init(services: [Service], caches: [Cache], databases: [Database]) {
+        func index(_ names: [String]) -> [String: Int] {
+            var result: [String: Int] = [:]
+            for (i, name) in names.enumerated() where result[name] == nil { result[name] = i }
+            return result
+        }
+        self.services = index(services.map(\.name))
+        operations = services.map { index($0.operations.map(\.name)) }
+        self.caches = index(caches.map(\.name))
+        self.databases = index(databases.map(\.name))
+    }
+}
+
 /// A service as written: its operations' steps still name things.
 struct ServiceSyntax {
     var service: Service
@@ -44,15 +67,18 @@ extension ScenarioReader {
         checkUniqueNames(services: syntax, caches: m["caches"], databases: m["databases"])
 
         var services = syntax.map(\.service)
+        let names = NameIndex(services: services, caches: caches, databases: databases)
         var calls: [[[(OperationRef, Cursor)]]] = syntax.map { $0.operations.map { _ in [] } }
         for (s, service) in syntax.enumerated() {
             for (o, operation) in service.operations.enumerated() {
                 services[s].operations[o].steps = resolve(operation.steps, services: services, caches: caches,
-                                                          databases: databases, calls: &calls[s][o])
+                                                          databases: databases, names: names, calls: &calls[s][o])
             }
         }
         checkCallCycles(services, calls)
-        let routeRefs = m.require("routes", diagnostics).map { self.routes($0, workload: workload, services: services) } ?? []
+        let routeRefs = m.require("routes", diagnostics).map {
+            self.routes($0, workload: workload, services: services, names: names)
+        } ?? []
         return Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
                             caches: caches, databases: databases)
     }
@@ -71,16 +97,17 @@ extension ScenarioReader {
             // nil when `instances` is written but does not read (already reported).
             var instances: Int? = service.instances
             if let v = s["instances"] {
-                instances = positiveInteger(v)
+                instances = count(v, maximum: Limits.instances)
                 service.instances = instances ?? 1
             }
-            if let v = s["workers"] { service.workers = positiveInteger(v) ?? 1 }
+            if let v = s["workers"] { service.workers = count(v, maximum: Limits.workers) ?? 1 }
             if let v = s["queue"] {
                 if v.node.text == "unbounded" { service.queueCapacity = nil } else {
-                    service.queueCapacity = integer(v, minimum: 0, "'unbounded' or a non-negative integer")
+                    service.queueCapacity = integer(v, minimum: 0, "'unbounded' or a non-negative integer",
+                                                    maximum: Limits.queue, why: "below 2^31")
                 }
             }
-            if let v = s["cores"] { service.cores = positiveInteger(v) }
+            if let v = s["cores"] { service.cores = count(v, maximum: Limits.cores) }
             if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
             if let v = s["load_balancer"] { service.balancer = balancer(v) }
             if let v = s["health_check"] { service.healthCheck = healthCheck(v) }
@@ -108,15 +135,16 @@ extension ScenarioReader {
     /// Services, caches and databases share one namespace: they name rows of components.csv
     /// and fault targets.
     private func checkUniqueNames(services: [ServiceSyntax], caches: Cursor?, databases: Cursor?) {
-        var taken: [(name: String, what: String)] = services.map { ($0.service.name, "a service") }
+        var taken: [String: String] = [:]
+        for service in services where taken[service.service.name] == nil { taken[service.service.name] = "a service" }
         for (cursor, what) in [(caches, "a cache"), (databases, "a database")] {
             guard let cursor, case .mapping(let mapping) = cursor.node else { continue }
             for key in mapping.keys {
                 guard let name = key.text else { continue }
-                if let other = taken.first(where: { $0.name == name }) {
-                    report(cursor.child(name, key), "the name '\(name)' is already used by \(other.what); services, caches and databases need distinct names")
+                if let other = taken[name] {
+                    report(cursor.child(name, key), "the name \(quoted(name)) is already used by \(other); services, caches and databases need distinct names")
                 } else {
-                    taken.append((name, what))
+                    taken[name] = what
                 }
             }
         }
@@ -124,39 +152,41 @@ extension ScenarioReader {
 
     // MARK: Routes
 
-    private func routes(_ c: Cursor, workload: Workload, services: [Service]) -> [OperationRef] {
+    private func routes(_ c: Cursor, workload: Workload, services: [Service], names index: NameIndex) -> [OperationRef] {
         guard let m = map(c, expected: "a mapping of request type -> service.operation") else { return [] }
         guard !services.isEmpty else { return [] } // already reported; every route would fail
         let names = workload.requestTypes.map(\.name)
+        var position: [String: Int] = [:]
+        for (i, name) in names.enumerated() where position[name] == nil { position[name] = i }
         var routes = [OperationRef?](repeating: nil, count: names.count)
         for entry in m.entries {
-            let ref = operation(entry.value, services: services)
-            guard let index = names.firstIndex(of: entry.name) else {
+            let ref = operation(entry.value, services: services, names: index)
+            guard let index = position[entry.name] else {
                 report(entry.key, unknown("request type", entry.name, names))
                 continue
             }
             routes[index] = ref ?? OperationRef(service: 0, operation: 0)
         }
         for (index, name) in names.enumerated() where routes[index] == nil {
-            report(c, "no route for request type '\(name)'")
+            report(c, "no route for request type \(quoted(name))")
         }
         return routes.map { $0 ?? OperationRef(service: 0, operation: 0) }
     }
 
     /// `service.operation` resolved, or nil with a problem at `c`.
-    func operation(_ c: Cursor, services: [Service]) -> OperationRef? {
+    func operation(_ c: Cursor, services: [Service], names: NameIndex) -> OperationRef? {
         guard let text = text(c, "service.operation") else { return nil }
         let parts = text.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
-            report(c, "expected service.operation, got '\(text)'")
+            report(c, "expected service.operation, got \(quoted(text))")
             return nil
         }
-        guard let s = services.firstIndex(where: { $0.name == parts[0] }) else {
+        guard let s = names.services[parts[0]] else {
             report(c, unknown("service", parts[0], services.map(\.name)))
             return nil
         }
-        guard let o = services[s].operations.firstIndex(where: { $0.name == parts[1] }) else {
-            report(c, unknown("operation", parts[1], services[s].operations.map(\.name)) + " (in service '\(parts[0])')")
+        guard let o = names.operations[s][parts[1]] else {
+            report(c, unknown("operation", parts[1], services[s].operations.map(\.name)) + " (in service \(quoted(parts[0])))")
             return nil
         }
         return OperationRef(service: s, operation: o)
@@ -173,21 +203,34 @@ extension ScenarioReader {
         func label(_ ref: OperationRef) -> String {
             services[ref.service].name + "." + services[ref.service].operations[ref.operation].name
         }
-        func visit(_ ref: OperationRef) {
-            marks[ref.service][ref.operation] = .onPath
-            path.append(ref)
-            for (callee, cursor) in calls[ref.service][ref.operation] {
+        // Depth-first, with an explicit stack: a call chain thousands of services deep must not
+        // overflow the thread's stack. Each frame is an operation and the next call to follow.
+        func visit(_ root: OperationRef) {
+            var stack: [(ref: OperationRef, next: Int)] = [(root, 0)]
+            marks[root.service][root.operation] = .onPath
+            path.append(root)
+            while let top = stack.last {
+                let edges = calls[top.ref.service][top.ref.operation]
+                guard top.next < edges.count else {
+                    stack.removeLast()
+                    path.removeLast()
+                    marks[top.ref.service][top.ref.operation] = .done
+                    continue
+                }
+                stack[stack.count - 1].next += 1
+                let (callee, cursor) = edges[top.next]
                 switch marks[callee.service][callee.operation] {
                 case .onPath:
                     let start = path.firstIndex(of: callee)!
                     let cycle = (path[start...] + [callee]).map(label)
                     report(cursor, "call cycle: " + cycle.joined(separator: " -> "))
-                case .unvisited: visit(callee)
+                case .unvisited:
+                    marks[callee.service][callee.operation] = .onPath
+                    path.append(callee)
+                    stack.append((callee, 0))
                 case .done: break
                 }
             }
-            path.removeLast()
-            marks[ref.service][ref.operation] = .done
         }
         for s in calls.indices {
             for o in calls[s].indices where marks[s][o] == .unvisited { visit(OperationRef(service: s, operation: o)) }

@@ -15,8 +15,10 @@ struct Cursor {
     var file: SourceFile
     var path: String
 
+    /// A key longer than ``Limits/excerpt`` shows in key paths as its excerpt.
     func child(_ key: String, _ node: Node) -> Cursor {
-        Cursor(node: node, file: file, path: path.isEmpty ? key : path + "." + key)
+        let key = excerpt(key)
+        return Cursor(node: node, file: file, path: path.isEmpty ? key : path + "." + key)
     }
     func element(_ index: Int, _ node: Node) -> Cursor {
         Cursor(node: node, file: file, path: path + "[\(index)]")
@@ -28,6 +30,8 @@ struct Cursor {
 /// Collects problems; the loader throws them all at once at the end.
 final class Diagnostics {
     private var found: [ScenarioProblem] = []
+    /// Word × candidate comparisons spent on did-you-mean suggestions so far.
+    var suggestionsCompared = 0
     /// Files in the order they were opened: the scenario file first, then what it includes.
     private var files: [String] = []
 
@@ -84,8 +88,8 @@ extension Node {
         case .alias: return "an alias"
         case .scalar(let scalar):
             if isNull { return "nothing" }
-            if ValueSyntax.number(scalar.string) != nil { return scalar.string }
-            return "'\(scalar.string)'"
+            if ValueSyntax.number(scalar.string) != nil { return excerpt(scalar.string) }
+            return "\(quoted(scalar.string))"
         }
     }
 }
@@ -111,9 +115,10 @@ struct MapReader {
             diagnostics.report(cursor, "expected \(what), got \(cursor.node.described)")
             return nil
         }
-        var explicit: [String] = []
-        for (key, _) in mapping { if let name = key.text, name != "<<" { explicit.append(name) } }
-        var seen: [String] = []
+        // Sets, not arrays: a mapping of n keys is read in O(n), not O(n²).
+        var explicit: Set<String> = []
+        for (key, _) in mapping { if let name = key.text, name != "<<" { explicit.insert(name) } }
+        var seen: Set<String> = []
         for (key, value) in mapping {
             if case .scalar(let scalar) = key, scalar.string == "<<", scalar.style == .plain {
                 let sources: [Node]
@@ -130,8 +135,7 @@ struct MapReader {
                         continue
                     }
                     for (mergedKey, mergedValue) in merged {
-                        guard let name = mergedKey.text, !explicit.contains(name), !seen.contains(name) else { continue }
-                        seen.append(name)
+                        guard let name = mergedKey.text, !explicit.contains(name), seen.insert(name).inserted else { continue }
                         entries.append(Entry(name: name, key: cursor.child(name, mergedKey), value: cursor.child(name, mergedValue)))
                     }
                 }
@@ -141,8 +145,7 @@ struct MapReader {
                 diagnostics.report(cursor.child("?", key), "expected a key name, got \(key.described)")
                 continue
             }
-            guard !seen.contains(name) else { continue }
-            seen.append(name)
+            guard seen.insert(name).inserted else { continue }
             entries.append(Entry(name: name, key: cursor.child(name, key), value: cursor.child(name, value)))
         }
     }
@@ -156,7 +159,7 @@ struct MapReader {
     /// The value at `key`, or a `missing required key` problem at this mapping.
     func require(_ key: String, _ diagnostics: Diagnostics, _ what: String? = nil) -> Cursor? {
         if let value = self[key] { return value }
-        diagnostics.report(cursor, "missing required key '\(key)'" + (what.map { " (\($0))" } ?? ""))
+        diagnostics.report(cursor, "missing required key \(quoted(key))" + (what.map { " (\($0))" } ?? ""))
         return nil
     }
 
@@ -164,30 +167,62 @@ struct MapReader {
     /// message for a key known elsewhere (say, `users` under open arrivals).
     func checkKeys(_ allowed: [String], _ diagnostics: Diagnostics, explain: (String) -> String? = { _ in nil }) {
         for entry in entries where !allowed.contains(entry.name) {
-            diagnostics.report(entry.key, explain(entry.name) ?? unknown("key", entry.name, allowed))
+            diagnostics.report(entry.key, explain(entry.name) ?? diagnostics.unknown("key", entry.name, allowed))
         }
     }
 }
 
 // MARK: - Did you mean
 
-/// `unknown key 'worker', did you mean 'workers'?` or, with no close candidate,
-/// `unknown key 'x' (expected one of: a, b, c)`.
-func unknown(_ what: String, _ word: String, _ candidates: [String]) -> String {
-    if let close = closest(word, among: candidates) {
-        return "unknown \(what) '\(word)', did you mean '\(close)'?"
+extension Diagnostics {
+    /// Candidates a file's did-you-mean suggestions may compare in all (word × candidate
+    /// pairs): enough for every typo a person makes, while a generated file with thousands of
+    /// unknown names against thousands of candidates still reads in linear time. Past it,
+    /// messages name the unknown word without a suggestion.
+    static let suggestionBudget = 1_000_000
+
+    /// ``unknown(_:_:_:)`` with a suggestion while this file's suggestion budget lasts.
+    func unknown(_ what: String, _ word: String, _ candidates: [String]) -> String {
+        let suggest = suggestionsCompared + candidates.count <= Self.suggestionBudget
+        if suggest { suggestionsCompared += candidates.count }
+        return ArchSimScenario.unknown(what, word, candidates, suggest: suggest)
     }
-    if candidates.isEmpty { return "unknown \(what) '\(word)'" }
-    return "unknown \(what) '\(word)' (expected one of: \(candidates.joined(separator: ", ")))"
+}
+
+extension ScenarioReader {
+    func unknown(_ what: String, _ word: String, _ candidates: [String]) -> String {
+        diagnostics.unknown(what, word, candidates)
+    }
+}
+
+/// `unknown key 'worker', did you mean 'workers'?` or, with no close candidate,
+/// `unknown key 'x' (expected one of: a, b, c)`; a long list names its first 20. Without
+/// `suggest`, no did-you-mean is looked for.
+func unknown(_ what: String, _ word: String, _ candidates: [String], suggest: Bool = true) -> String {
+    if suggest, let close = closest(word, among: candidates) {
+        return "unknown \(what) \(quoted(word)), did you mean \(quoted(close))?"
+    }
+    if candidates.isEmpty { return "unknown \(what) \(quoted(word))" }
+    let shown = 20
+    let list = candidates.prefix(shown).map(excerpt).joined(separator: ", ")
+        + (candidates.count > shown ? ", … (\(candidates.count - shown) more)" : "")
+    return "unknown \(what) \(quoted(word)) (expected one of: \(list))"
 }
 
 /// The candidate nearest to `word` by edit distance (case-insensitive, a transposition
 /// counting one), if near enough to be a likely typo; ties go to the earlier candidate.
+/// Candidates whose length differs by more than the limit are skipped without comparing.
 func closest(_ word: String, among candidates: [String]) -> String? {
-    let limit = max(1, min(3, word.count / 3))
+    let word = word.lowercased()
+    let length = word.count
+    let limit = max(1, min(3, length / 3))
+    // A long word is no typo of a name, and comparing it would cost its length squared.
+    guard length <= 64 else { return nil }
     var best: (String, Int)?
     for candidate in candidates {
-        let distance = editDistance(word.lowercased(), candidate.lowercased())
+        let lowered = candidate.lowercased()
+        guard abs(lowered.count - length) <= limit else { continue }
+        let distance = editDistance(word, lowered)
         if distance <= limit, distance < (best?.1 ?? Int.max) { best = (candidate, distance) }
     }
     return best?.0

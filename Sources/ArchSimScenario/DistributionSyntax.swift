@@ -26,10 +26,10 @@ struct CallSyntax {
         var name = ""
         while i < scalars.count, isIdentifier(scalars[i], first: name.isEmpty) { name.unicodeScalars.append(scalars[i]); i += 1 }
         let whole = String(String.UnicodeScalarView(scalars))
-        guard !name.isEmpty else { throw SyntaxError("expected a call like exponential(mean=2ms), got '\(whole)'") }
+        guard !name.isEmpty else { throw SyntaxError("expected a call like exponential(mean=2ms), got '\(excerpt(whole))'") }
         skipSpaces()
         if i == scalars.count { return CallSyntax(name: name, arguments: [], hasParentheses: false) }
-        guard scalars[i] == "(" else { throw SyntaxError("expected '(' after '\(name)' in '\(whole)'") }
+        guard scalars[i] == "(" else { throw SyntaxError("expected '(' after \(quoted(name)) in '\(excerpt(whole))'") }
         i += 1
         var arguments: [Argument] = []
         skipSpaces()
@@ -42,7 +42,7 @@ struct CallSyntax {
                 if i < scalars.count, scalars[i] == "\"" || scalars[i] == "'" {
                     let quote = scalars[i]; i += 1
                     while i < scalars.count, scalars[i] != quote { raw.unicodeScalars.append(scalars[i]); i += 1 }
-                    guard i < scalars.count else { throw SyntaxError("unterminated string in '\(whole)'") }
+                    guard i < scalars.count else { throw SyntaxError("unterminated string in '\(excerpt(whole))'") }
                     i += 1; quoted = true
                 } else {
                     while i < scalars.count, scalars[i] != ",", scalars[i] != ")" { raw.unicodeScalars.append(scalars[i]); i += 1 }
@@ -57,20 +57,20 @@ struct CallSyntax {
                     argument.name = key; argument.value = value
                 }
                 if argument.value.isEmpty, !argument.quoted {
-                    throw SyntaxError("empty argument in '\(whole)'")
+                    throw SyntaxError("empty argument in '\(excerpt(whole))'")
                 }
                 arguments.append(argument)
                 skipSpaces()
                 guard i < scalars.count else {
-                    throw SyntaxError("missing ')' in '\(whole)'; in flow style ({…}) a value holding a comma must be quoted, or written in block style")
+                    throw SyntaxError("missing ')' in '\(excerpt(whole))'; in flow style ({…}) a value holding a comma must be quoted, or written in block style")
                 }
                 if scalars[i] == ")" { i += 1; break }
                 if scalars[i] == "," { i += 1; continue }
-                throw SyntaxError("expected ',' or ')' in '\(whole)'")
+                throw SyntaxError("expected ',' or ')' in '\(excerpt(whole))'")
             }
         }
         skipSpaces()
-        guard i == scalars.count else { throw SyntaxError("unexpected text after ')' in '\(whole)'") }
+        guard i == scalars.count else { throw SyntaxError("unexpected text after ')' in '\(excerpt(whole))'") }
         return CallSyntax(name: name, arguments: arguments, hasParentheses: true)
     }
 }
@@ -100,7 +100,7 @@ struct CallParameters {
             if !accepted.contains(name) {
                 problems.append(unknown("\(call.name) parameter", name, accepted))
             } else if values.contains(where: { $0.name == name }) {
-                problems.append("parameter '\(name)' given twice")
+                problems.append("parameter \(quoted(name)) given twice")
             } else {
                 values.append((name, argument.value))
             }
@@ -113,7 +113,7 @@ struct CallParameters {
     private mutating func required(_ name: String) -> String? {
         if let value = raw(name) { return value }
         // After a misspelt or positional parameter, "missing" would only repeat the problem.
-        if problems.isEmpty { problems.append("missing parameter '\(name)'") }
+        if problems.isEmpty { problems.append("missing parameter \(quoted(name))") }
         return nil
     }
 
@@ -134,7 +134,7 @@ struct CallParameters {
     mutating func number(_ name: String, _ what: String, _ valid: (Double) -> Bool) -> Double? {
         guard let text = required(name) else { return nil }
         guard let value = ValueSyntax.number(text) else {
-            problems.append("\(name) is a plain number (no unit), got '\(text)'")
+            problems.append("\(name) is a plain number (no unit), got \(quoted(text))")
             return nil
         }
         guard valid(value) else { problems.append("\(name) must be \(what), got \(text)"); return nil }
@@ -178,6 +178,9 @@ extension ScenarioReader {
         }
         let positive: (Double) -> Bool = { $0 > 0 }
         let nonNegative: (Double) -> Bool = { $0 >= 0 }
+        // Shapes are bounded so that moments stay finite; samples past Limits.duration are clamped.
+        let shapeText = "positive and at most 1e15"
+        let shaped: (Double) -> Bool = { $0 > 0 && $0 <= Limits.shape }
         var p: CallParameters
         var result: Distribution?
         switch call.name {
@@ -217,7 +220,7 @@ extension ScenarioReader {
             }
         case "gamma":
             p = CallParameters(call, accepted: ["shape", "mean", "scale"], example: Self.example(call.name))
-            let shape = p.number("shape", "positive", positive)
+            let shape = p.number("shape", shapeText, shaped)
             if p.has("scale") && !p.has("mean") {
                 if let shape, let scale = p.duration("scale", "positive", positive) { result = .gamma(shape: shape, scale: scale) }
             } else if p.has("scale") {
@@ -231,11 +234,11 @@ extension ScenarioReader {
             if let mean = p.duration("mean", "positive", positive), let k { result = .erlang(k: Int(k), mean: mean) }
         case "weibull":
             p = CallParameters(call, accepted: ["shape", "scale"], example: Self.example(call.name))
-            let shape = p.number("shape", "positive", positive), scale = p.duration("scale", "positive", positive)
+            let shape = p.number("shape", shapeText, shaped), scale = p.duration("scale", "positive", positive)
             if let shape, let scale { result = .weibull(shape: shape, scale: scale) }
         case "pareto":
             p = CallParameters(call, accepted: ["shape", "min"], example: Self.example(call.name))
-            let shape = p.number("shape", "positive", positive), lo = p.duration("min", "positive", positive)
+            let shape = p.number("shape", shapeText, shaped), lo = p.duration("min", "positive", positive)
             if let shape, let lo { result = .pareto(shape: shape, min: lo) }
         default: // empirical
             p = CallParameters(call, accepted: ["path"], positional: "path", example: Self.example(call.name))
@@ -247,7 +250,7 @@ extension ScenarioReader {
             }
         }
         if !p.problems.isEmpty {
-            report(c, "in '\(trimmed)': " + p.problems.joined(separator: "; "))
+            report(c, "in \(quoted(trimmed)): " + p.problems.joined(separator: "; "))
             return nil
         }
         return result

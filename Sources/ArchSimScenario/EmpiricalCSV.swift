@@ -16,6 +16,10 @@ enum EmpiricalCSV {
         var message: String
     }
 
+    /// The largest value, in ms: a duration's bound (10⁶ h).
+    static let maximumMs = Limits.duration / 1e6
+    static let maximumText = "3600000000000 ms (\(Limits.durationText))"
+
     static func parse(_ text: String, source: String) throws(Problem) -> EmpiricalDistribution {
         var rows: [(line: Int, fields: [String])] = []
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
@@ -32,7 +36,7 @@ enum EmpiricalCSV {
                 return try histogram(rows, source: source)
             }
             guard header.count == 1 else {
-                throw Problem(line: first.line, message: "unknown CSV header '\(first.fields.joined(separator: ","))': expected one column of values in ms, or lower_ms,upper_ms,weight for a histogram")
+                throw Problem(line: first.line, message: "unknown CSV header \(quoted(first.fields.joined(separator: ","))): expected one column of values in ms, or lower_ms,upper_ms,weight for a histogram")
             }
         }
         var values: [Double] = []
@@ -41,7 +45,10 @@ enum EmpiricalCSV {
                 throw Problem(line: row.line, message: "expected one value (ms) per line, got \(row.fields.count) fields (a histogram needs the header lower_ms,upper_ms,weight)")
             }
             guard let ms = ValueSyntax.number(row.fields[0]), ms >= 0 else {
-                throw Problem(line: row.line, message: "expected a non-negative number of milliseconds, got '\(row.fields[0])'")
+                throw Problem(line: row.line, message: "expected a non-negative number of milliseconds, got \(quoted(row.fields[0]))")
+            }
+            guard ms <= maximumMs else {
+                throw Problem(line: row.line, message: "a value may be at most \(maximumText), got \(quoted(row.fields[0]))")
             }
             values.append(ms * 1e6)
         }
@@ -58,18 +65,24 @@ enum EmpiricalCSV {
             }
             let numbers = row.fields.map { ValueSyntax.number($0) }
             guard let lower = numbers[0], let upper = numbers[1], let weight = numbers[2] else {
-                throw Problem(line: row.line, message: "expected three numbers, got '\(row.fields.joined(separator: ","))'")
+                throw Problem(line: row.line, message: "expected three numbers, got \(quoted(row.fields.joined(separator: ",")))")
             }
             guard lower >= 0, lower < upper else {
-                throw Problem(line: row.line, message: "a bin needs 0 <= lower_ms < upper_ms, got \(row.fields[0]) and \(row.fields[1])")
+                throw Problem(line: row.line, message: "a bin needs 0 <= lower_ms < upper_ms, got \(excerpt(row.fields[0])) and \(excerpt(row.fields[1]))")
             }
             guard weight >= 0 else {
-                throw Problem(line: row.line, message: "a bin's weight must not be negative, got \(row.fields[2])")
+                throw Problem(line: row.line, message: "a bin's weight must not be negative, got \(excerpt(row.fields[2]))")
+            }
+            guard upper <= maximumMs else {
+                throw Problem(line: row.line, message: "a bin's upper_ms may be at most \(maximumText), got \(excerpt(row.fields[1]))")
+            }
+            guard weight <= Limits.weight else {
+                throw Problem(line: row.line, message: "a bin's weight may be at most 1e15, got \(excerpt(row.fields[2]))")
             }
             let lowerNs = lower * 1e6, upperNs = upper * 1e6
             if let last = edges.last {
                 guard lowerNs >= last else {
-                    throw Problem(line: row.line, message: "bins must be ascending and not overlap: \(row.fields[0]) is below the previous bin's upper edge")
+                    throw Problem(line: row.line, message: "bins must be ascending and not overlap: \(excerpt(row.fields[0])) is below the previous bin's upper edge")
                 }
                 if lowerNs > last { edges.append(lowerNs); weights.append(0) }
             } else {
@@ -97,7 +110,8 @@ extension ScenarioReader {
             do {
                 result = try EmpiricalCSV.parse(text, source: resolved)
             } catch {
-                diagnostics.report(ScenarioProblem(file: resolved, line: error.line, column: nil, keyPath: c.path, message: error.message))
+                // At the scenario's reference, naming the CSV's line: both places are needed to fix it.
+                report(c, "empirical CSV \(resolved)\(error.line.map { ":\($0)" } ?? ""): \(error.message)")
             }
         }
         empiricalFiles[resolved] = .some(result)

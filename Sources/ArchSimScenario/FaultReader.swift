@@ -7,12 +7,13 @@ extension ScenarioReader {
     /// `faults:` — a list of `{at, target, kind: crash | slow, factor, for}`.
     func faults(_ c: Cursor, architecture: Architecture) -> [Fault] {
         guard let items = list(c, expected: "a list of faults") else { return [] }
+        let names = NameIndex(services: architecture.services, caches: architecture.caches, databases: architecture.databases)
         var result: [Fault] = []
         for item in items {
             guard let m = map(item, expected: "a fault {at, target, kind}") else { continue }
             m.checkKeys(Self.faultKeys, diagnostics)
             let at = m.require("at", diagnostics).flatMap { duration($0, allowZero: true) }
-            let target = m.require("target", diagnostics).flatMap { faultTarget($0, architecture) }
+            let target = m.require("target", diagnostics).flatMap { faultTarget($0, architecture, names) }
             var kind: FaultKind?
             if let k = m.require("kind", diagnostics, "crash or slow"), let name = text(k, "crash | slow") {
                 switch name {
@@ -21,7 +22,7 @@ extension ScenarioReader {
                     if let f = m["factor"] { report(f, "'factor' applies to kind: slow only") }
                 case "slow":
                     if let f = m.require("factor", diagnostics, "service times are multiplied by it"),
-                       let factor = number(f, "a positive number", { $0 > 0 }) {
+                       let factor = number(f, "a positive number", maximum: Limits.slowFactor, { $0 > 0 }) {
                         kind = .slow(factor: factor)
                     }
                 default: report(k, unknown("fault kind", name, ["crash", "slow"]))
@@ -37,7 +38,7 @@ extension ScenarioReader {
 
     /// `app[0]` (service instance), `product_cache[1]` (cache node), `main.primary`,
     /// `main.replica[2]`; anything else is a problem listing the valid targets.
-    private func faultTarget(_ c: Cursor, _ architecture: Architecture) -> FaultTarget? {
+    private func faultTarget(_ c: Cursor, _ architecture: Architecture, _ names: NameIndex) -> FaultTarget? {
         guard let text = text(c, "a target like app[0] or main.primary") else { return nil }
         var base = text, index: Int?, part: String?
         func splitIndex(_ s: String) -> (String, Int?)? {
@@ -53,31 +54,31 @@ extension ScenarioReader {
             guard let (b, i) = splitIndex(text) else { return invalid(c, text, architecture) }
             base = b; index = i
         }
-        if part == nil, let s = architecture.services.firstIndex(where: { $0.name == base }) {
+        if part == nil, let s = names.services[base] {
             let instances = architecture.services[s].instances
             guard let index else { report(c, "a service target names an instance: \(Self.range(base, instances))"); return nil }
             guard index < instances else {
-                report(c, "'\(base)' has \(instances) instance\(instances == 1 ? "" : "s"); valid: \(Self.range(base, instances))")
+                report(c, "\(quoted(base)) has \(instances) instance\(instances == 1 ? "" : "s"); valid: \(Self.range(base, instances))")
                 return nil
             }
             return .serviceInstance(service: s, instance: index)
         }
-        if part == nil, let k = architecture.caches.firstIndex(where: { $0.name == base }) {
+        if part == nil, let k = names.caches[base] {
             let nodes = architecture.caches[k].nodes
             guard let index else { report(c, "a cache target names a node: \(Self.range(base, nodes))"); return nil }
             guard index < nodes else {
-                report(c, "'\(base)' has \(nodes) node\(nodes == 1 ? "" : "s"); valid: \(Self.range(base, nodes))")
+                report(c, "\(quoted(base)) has \(nodes) node\(nodes == 1 ? "" : "s"); valid: \(Self.range(base, nodes))")
                 return nil
             }
             return .cacheNode(cache: k, node: index)
         }
-        if let d = architecture.databases.firstIndex(where: { $0.name == base }) {
+        if let d = names.databases[base] {
             let replicas = architecture.databases[d].replicaCount
             if part == "primary", index == nil { return .primary(database: d) }
             if part == "replica", let index {
                 guard index < replicas else {
-                    report(c, replicas == 0 ? "'\(base)' has no replicas"
-                                            : "'\(base)' has \(replicas) replica\(replicas == 1 ? "" : "s"); valid: \(Self.range(base + ".replica", replicas))")
+                    report(c, replicas == 0 ? "\(quoted(base)) has no replicas"
+                                            : "\(quoted(base)) has \(replicas) replica\(replicas == 1 ? "" : "s"); valid: \(Self.range(base + ".replica", replicas))")
                     return nil
                 }
                 return .replica(database: d, replica: index)
@@ -86,14 +87,23 @@ extension ScenarioReader {
         return invalid(c, text, architecture)
     }
 
+    /// Reports an unknown target with the first 20 valid ones (the list costs O(20), not
+    /// O(components), so many bad targets still read in linear time).
     private func invalid(_ c: Cursor, _ text: String, _ architecture: Architecture) -> FaultTarget? {
-        var valid: [String] = architecture.services.map { Self.range($0.name, $0.instances) }
-        valid += architecture.caches.map { Self.range($0.name, $0.nodes) }
+        let shown = 20
+        var valid: [String] = []
+        var total = architecture.services.count + architecture.caches.count
+        for service in architecture.services.prefix(shown) { valid.append(Self.range(service.name, service.instances)) }
+        for cache in architecture.caches.prefix(shown) { valid.append(Self.range(cache.name, cache.nodes)) }
         for database in architecture.databases {
+            total += database.replicaCount > 0 ? 2 : 1
+            guard valid.count < shown else { continue }
             valid.append(database.name + ".primary")
             if database.replicaCount > 0 { valid.append(Self.range(database.name + ".replica", database.replicaCount)) }
         }
-        report(c, "unknown fault target '\(text)'; valid targets: " + valid.joined(separator: ", "))
+        valid = Array(valid.prefix(shown))
+        report(c, "unknown fault target \(quoted(text)); valid targets: " + valid.joined(separator: ", ")
+               + (total > valid.count ? ", … (\(total - valid.count) more)" : ""))
         return nil
     }
 

@@ -29,7 +29,7 @@ extension ScenarioReader {
         return policy
     }
 
-    private func retryCount(_ c: Cursor) -> Int? { integer(c, minimum: 0, "an integer ≥ 0") }
+    private func retryCount(_ c: Cursor) -> Int? { integer(c, minimum: 0, "an integer ≥ 0", maximum: Limits.retries) }
 
     /// `{error_rate, window, min_calls, open_for}`; `{}` is a breaker with every default.
     private func circuitBreaker(_ c: Cursor) -> CircuitBreakerPolicy? {
@@ -40,7 +40,9 @@ extension ScenarioReader {
         var breaker = CircuitBreakerPolicy()
         if let v = m["error_rate"], let x = fraction(v) { breaker.errorRate = x }
         if let v = m["window"], let x = duration(v, allowZero: false) { breaker.window = x }
-        if let v = m["min_calls"], let x = integer(v, minimum: 1, "an integer ≥ 1") { breaker.minimumCalls = x }
+        if let v = m["min_calls"], let x = integer(v, minimum: 1, "an integer ≥ 1", maximum: Limits.thresholdCount) {
+            breaker.minimumCalls = x
+        }
         if let v = m["open_for"], let x = duration(v, allowZero: false) { breaker.openFor = x }
         return breaker
     }
@@ -51,7 +53,14 @@ extension ScenarioReader {
         guard let m = map(c, expected: "a health check {interval, unhealthy_after}") else { return check }
         m.checkKeys(Self.healthCheckKeys, diagnostics)
         if let v = m["interval"], let x = duration(v, allowZero: false) { check.interval = x }
-        if let v = m["unhealthy_after"], let x = integer(v, minimum: 1, "an integer ≥ 1") { check.unhealthyAfter = x }
+        if let v = m["unhealthy_after"], let x = integer(v, minimum: 1, "an integer ≥ 1", maximum: Limits.thresholdCount) {
+            check.unhealthyAfter = x
+            // The balancer notices a crash (unhealthy_after − 1) intervals after the first failed probe.
+            if Double(x - 1) * Double(check.interval) > Limits.duration {
+                report(v, "unhealthy_after \(x) probes at intervals of \(ScenarioValues.format(Double(check.interval))) "
+                       + "take longer than \(Limits.durationText)")
+            }
+        }
         return check
     }
 
@@ -63,8 +72,8 @@ extension ScenarioReader {
         m.checkKeys(Self.autoscaleKeys, diagnostics)
         let minCursor = m.require("min", diagnostics, "fewest instances")
         let maxCursor = m.require("max", diagnostics, "most instances")
-        let low = minCursor.flatMap { integer($0, minimum: 1, "an integer ≥ 1") }
-        let high = maxCursor.flatMap { integer($0, minimum: 1, "an integer ≥ 1") }
+        let low = minCursor.flatMap { integer($0, minimum: 1, "an integer ≥ 1", maximum: Limits.instances) }
+        let high = maxCursor.flatMap { integer($0, minimum: 1, "an integer ≥ 1", maximum: Limits.instances) }
         var scale = Autoscale(min: low ?? 1, max: high ?? max(low ?? 1, 1))
         if let v = m["target_utilization"], let x = fraction(v) { scale.targetUtilization = x }
         if let v = m["interval"], let x = duration(v, allowZero: false) { scale.interval = x }

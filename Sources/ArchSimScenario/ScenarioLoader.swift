@@ -85,11 +85,17 @@ extension ScenarioReader {
                 report(v, "expected a non-negative integer (at most \(UInt64.max)), got \(v.node.described)")
             }
         }
-        let duration = m.require("duration", diagnostics, "simulated time counted, e.g. 10m")
-            .flatMap { self.duration($0, allowZero: false) } ?? 1
-        let warmup = m["warmup"].flatMap { self.duration($0, allowZero: true) } ?? 0
-        let replications = m["replications"].flatMap(positiveInteger) ?? 1
-        let window = m["window"].flatMap { self.duration($0, allowZero: false) } ?? 1_000_000_000
+        let durationCursor = m.require("duration", diagnostics, "simulated time counted, e.g. 10m")
+        let duration = durationCursor.flatMap { self.duration($0, allowZero: false) }
+        let warmup = m["warmup"].flatMap { self.duration($0, allowZero: true) }
+        let replications = m["replications"].flatMap {
+            count($0, maximum: Limits.replications, why: "each replication's results are kept until the end")
+        } ?? 1
+        let window = m["window"].flatMap { self.duration($0, allowZero: false) }
+        if let duration, m["warmup"] == nil || warmup != nil, m["window"] == nil || window != nil,
+           let problem = ScenarioValues.runLengthProblem(duration: duration, warmup: warmup ?? 0, window: window ?? ScenarioValues.defaultWindow) {
+            report(problem.onWindow ? m["window"] ?? durationCursor! : durationCursor!, problem.message)
+        }
 
         var workloadCursor = m.require("workload", diagnostics)
         if let override = workloadOverride, let c = workloadCursor {
@@ -101,9 +107,10 @@ extension ScenarioReader {
         let architecture = m.require("architecture", diagnostics).flatMap { included($0, what: "architecture") }
             .map { self.architecture($0, workload: workload) } ?? Architecture(routes: [], services: [])
         let faults = m["faults"].map { self.faults($0, architecture: architecture) } ?? []
+        if diagnostics.isEmpty { checkClockAdvances(workload, architecture, think: thinkCursor) }
 
-        return Scenario(name: name, description: description, seed: seed, duration: duration, warmup: warmup,
-                        replications: replications, window: window, workload: workload,
+        return Scenario(name: name, description: description, seed: seed, duration: duration ?? 1, warmup: warmup ?? 0,
+                        replications: replications, window: window ?? ScenarioValues.defaultWindow, workload: workload,
                         architecture: architecture, faults: faults)
     }
 

@@ -24,11 +24,11 @@ public struct ScenarioOverride: Sendable, Equatable, CustomStringConvertible {
     /// Parses `key.path=value`.
     public init(parsing text: String) throws(ScenarioValues.Problem) {
         guard let eq = text.firstIndex(of: "="), eq != text.startIndex else {
-            throw ScenarioValues.Problem(description: "expected KEY.PATH=VALUE, got '\(text)'")
+            throw ScenarioValues.Problem(description: "expected KEY.PATH=VALUE, got \(quoted(text))")
         }
         self.init(path: String(text[..<eq]).trimmingWhitespace(), value: String(text[text.index(after: eq)...]).trimmingWhitespace())
         if path.contains(where: \.isEmpty) || value.isEmpty {
-            throw ScenarioValues.Problem(description: "expected KEY.PATH=VALUE, got '\(text)'")
+            throw ScenarioValues.Problem(description: "expected KEY.PATH=VALUE, got \(quoted(text))")
         }
     }
 
@@ -42,7 +42,9 @@ public struct ScenarioOverride: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Splits `a,b,c` at commas outside parentheses, brackets and braces (so
-    /// `uniform(min=1ms, max=3ms)` stays one value).
+    /// `uniform(min=1ms, max=3ms)` stays one value). Empty items (`1,,2`, `1,2,`) are kept, as
+    /// empty strings, so that ``SweepLoader/grid(scenarioPath:axes:workload:replications:)``
+    /// can refuse them rather than silently run fewer points.
     public static func splitValues(_ text: String) -> [String] {
         var out: [String] = [], current = "", depth = 0
         for ch in text {
@@ -54,7 +56,7 @@ public struct ScenarioOverride: Sendable, Equatable, CustomStringConvertible {
             if ch == "," && depth == 0 { out.append(current.trimmingWhitespace()); current = "" } else { current.append(ch) }
         }
         out.append(current.trimmingWhitespace())
-        return out.filter { !$0.isEmpty }
+        return out
     }
 }
 

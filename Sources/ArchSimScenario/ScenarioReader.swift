@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimKernel
+import Foundation
 import ArchSimModel
 import Yams
 
@@ -17,6 +18,8 @@ final class ScenarioReader {
     /// Values set at key paths before reading (`--sweep`); each is applied once.
     var overrides: [ScenarioOverride] = [] { didSet { overrideApplied = overrides.map { _ in false } } }
     var overrideApplied: [Bool] = []
+    /// Where a closed workload's `think` was written, for the check that the clock advances.
+    var thinkCursor: Cursor?
 
     init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
 
@@ -54,15 +57,21 @@ final class ScenarioReader {
             ($0.isASCII && ($0.properties.isAlphabetic || $0.properties.numericType != nil)) || $0 == "_" || $0 == "-"
         }
         if !valid {
-            report(entry.key, "\(what) name '\(entry.name)' may hold only letters, digits, '_' and '-'")
+            report(entry.key, "\(what) name \(quoted(entry.name)) may hold only letters, digits, '_' and '-'")
         }
         return valid
     }
 
-    func integer(_ c: Cursor, minimum: Int, _ what: String) -> Int? {
+    /// A whole number ≥ `minimum`; with `maximum`, one past it is refused with the bound and
+    /// `why` (what the bound protects) in the message.
+    func integer(_ c: Cursor, minimum: Int, _ what: String, maximum: Int? = nil, why: String = "") -> Int? {
         guard let text = text(c, what) else { return nil }
         guard let value = ValueSyntax.integer(text), value >= minimum else {
             report(c, "expected \(what), got \(c.node.described)")
+            return nil
+        }
+        if let maximum, value > maximum {
+            report(c, "expected \(what) of at most \(Limits.format(maximum))\(why.isEmpty ? "" : " (\(why))"), got \(c.node.described)")
             return nil
         }
         return value
@@ -70,40 +79,59 @@ final class ScenarioReader {
 
     func positiveInteger(_ c: Cursor) -> Int? { integer(c, minimum: 1, "a positive integer") }
     func nonNegativeInteger(_ c: Cursor) -> Int? { integer(c, minimum: 0, "a non-negative integer") }
+    /// A positive count of at most `maximum`.
+    func count(_ c: Cursor, maximum: Int, why: String = "") -> Int? {
+        integer(c, minimum: 1, "a positive integer", maximum: maximum, why: why)
+    }
 
-    /// A number that passes `valid` (`what` says which, e.g. "a positive number").
-    func number(_ c: Cursor, _ what: String, _ valid: (Double) -> Bool) -> Double? {
+    /// A number that passes `valid` (`what` says which, e.g. "a positive number"); with
+    /// `maximum`, one past it is refused with the bound in the message.
+    func number(_ c: Cursor, _ what: String, maximum: Double? = nil, _ valid: (Double) -> Bool) -> Double? {
         guard let text = text(c, what) else { return nil }
         guard let value = ValueSyntax.number(text), valid(value) else {
             report(c, "expected \(what), got \(c.node.described)")
             return nil
         }
+        if let maximum, value > maximum {
+            let bound = maximum >= 1e15 ? String(format: "%.0e", maximum).replacingOccurrences(of: "e+", with: "e") : ValueSyntax.format(maximum)
+            report(c, "expected \(what) of at most \(bound), got \(c.node.described)")
+            return nil
+        }
         return value
     }
 
-    /// A duration in whole nanoseconds; zero allowed only when `allowZero`.
+    /// A duration in whole nanoseconds (at most ``Limits/duration``); zero allowed only when
+    /// `allowZero`. A positive duration that rounds to 0 ns is zero to the clock, and refused
+    /// where zero is.
     func duration(_ c: Cursor, allowZero: Bool) -> Nanoseconds? {
         guard let text = text(c, "a duration like 250us, 1.5ms or 10m") else { return nil }
         do {
             let ns = try ValueSyntax.duration(text)
-            if ns < 0 || (!allowZero && ns == 0) {
-                report(c, "expected a \(allowZero ? "non-negative" : "positive") duration, got \(text)")
+            let whole = Nanoseconds(ns.rounded())
+            if ns < 0 || (!allowZero && whole == 0) {
+                let rounds = ns > 0 ? " (\(excerpt(text.trimmingWhitespace())) rounds to 0 ns: the clock counts whole nanoseconds)" : ""
+                report(c, "expected a \(allowZero ? "non-negative" : "positive") duration, got \(excerpt(text))\(rounds)")
                 return nil
             }
-            return Nanoseconds(ns.rounded())
+            return whole
         } catch {
             report(c, error.message)
             return nil
         }
     }
 
-    /// A rate in events per second; zero allowed only when `allowZero`.
+    /// A rate in events per second; zero allowed only when `allowZero`. A positive rate lies
+    /// between ``Limits/minimumRate`` and ``Limits/maximumRate``.
     func rate(_ c: Cursor, allowZero: Bool) -> Double? {
         guard let text = text(c, "a rate like 8000/s") else { return nil }
         do {
             let perSecond = try ValueSyntax.rate(text)
             if perSecond < 0 || (!allowZero && perSecond == 0) {
-                report(c, "expected a \(allowZero ? "non-negative" : "positive") rate, got \(text)")
+                report(c, "expected a \(allowZero ? "non-negative" : "positive") rate, got \(excerpt(text))")
+                return nil
+            }
+            if let problem = ValueSyntax.rateProblem(perSecond) {
+                report(c, "\(problem), got \(excerpt(text))")
                 return nil
             }
             return perSecond

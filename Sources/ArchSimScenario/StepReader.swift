@@ -27,12 +27,12 @@ extension ScenarioReader {
             return nil
         }
         if kinds.count > 1 {
-            report(kinds[1].key, "a step has one kind; this one has '\(kind.name)' and '\(kinds[1].name)' (write them as two steps)")
+            report(kinds[1].key, "a step has one kind; this one has \(quoted(kind.name)) and \(quoted(kinds[1].name)) (write them as two steps)")
             return nil
         }
         for (side, owner) in Self.stepSideKeys where owner != kind.name {
             if let entry = m.entries.first(where: { $0.name == side }) {
-                report(entry.key, "'\(side)' goes with '\(owner)', not '\(kind.name)'")
+                report(entry.key, "\(quoted(side)) goes with \(quoted(owner)), not \(quoted(kind.name))")
             }
         }
         let v = kind.value
@@ -68,32 +68,33 @@ extension ScenarioReader {
 
     /// Names resolved to indices; calls are also collected (with their cursors) for the cycle check.
     func resolve(_ steps: [StepSyntax], services: [Service], caches: [Cache], databases: [Database],
-                 calls: inout [(OperationRef, Cursor)]) -> [Step] {
+                 names: NameIndex, calls: inout [(OperationRef, Cursor)]) -> [Step] {
         func cache(_ name: String, _ c: Cursor) -> Int {
-            if let index = caches.firstIndex(where: { $0.name == name }) { return index }
-            report(c, caches.isEmpty ? "unknown cache '\(name)' (no 'caches:' are defined)" : unknown("cache", name, caches.map(\.name)))
+            if let index = names.caches[name] { return index }
+            report(c, caches.isEmpty ? "unknown cache \(quoted(name)) (no 'caches:' are defined)" : unknown("cache", name, caches.map(\.name)))
             return 0
         }
         func database(_ name: String, _ c: Cursor) -> Int {
-            if let index = databases.firstIndex(where: { $0.name == name }) { return index }
-            report(c, databases.isEmpty ? "unknown database '\(name)' (no 'databases:' are defined)" : unknown("database", name, databases.map(\.name)))
+            if let index = names.databases[name] { return index }
+            report(c, databases.isEmpty ? "unknown database \(quoted(name)) (no 'databases:' are defined)" : unknown("database", name, databases.map(\.name)))
             return 0
         }
         var result: [Step] = []
         for step in steps {
             switch step {
             case let .call(_, c, policy):
-                guard let ref = operation(c, services: services) else { continue }
+                guard let ref = operation(c, services: services, names: names) else { continue }
                 calls.append((ref, c))
                 result.append(.call(ref, policy))
             case let .parallel(branches):
-                result.append(.parallel(resolve(branches, services: services, caches: caches, databases: databases, calls: &calls)))
+                result.append(.parallel(resolve(branches, services: services, caches: caches, databases: databases,
+                                                names: names, calls: &calls)))
             case let .delay(d): result.append(.delay(d))
             case let .cpu(d): result.append(.cpu(d))
             case let .cacheGet(name, c, onMiss):
                 let index = cache(name, c)
                 result.append(.cacheGet(cache: index, onMiss: resolve(onMiss, services: services, caches: caches,
-                                                                      databases: databases, calls: &calls)))
+                                                                      databases: databases, names: names, calls: &calls)))
             case let .cacheSet(name, c): result.append(.cacheSet(cache: cache(name, c)))
             case let .cacheDelete(name, c): result.append(.cacheDelete(cache: cache(name, c)))
             case let .dbRead(name, c, strong): result.append(.dbRead(database: database(name, c), strong: strong))

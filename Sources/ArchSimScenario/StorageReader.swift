@@ -18,8 +18,9 @@ extension ScenarioReader {
             defer { result.append(cache) }
             guard let f = map(entry.value, expected: "a cache {capacity: …}") else { continue }
             f.checkKeys(Self.cacheKeys, diagnostics)
-            if let v = f["nodes"] { cache.nodes = positiveInteger(v) ?? 1 }
-            if let v = f.require("capacity", diagnostics, "entries, all nodes together"), let capacity = positiveInteger(v) {
+            if let v = f["nodes"] { cache.nodes = count(v, maximum: Limits.cacheNodes) ?? 1 }
+            if let v = f.require("capacity", diagnostics, "entries, all nodes together"),
+               let capacity = count(v, maximum: Limits.cacheCapacity, why: "below 2^31") {
                 cache.capacity = capacity
                 if capacity < cache.nodes {
                     report(v, "capacity \(capacity) is less than nodes \(cache.nodes); each node needs room for at least one entry")
@@ -46,7 +47,7 @@ extension ScenarioReader {
             f.checkKeys(Self.databaseKeys, diagnostics)
             if let v = f.require("primary", diagnostics), let p = map(v, expected: "a server {connections, read, write}") {
                 p.checkKeys(["connections", "read", "write"], diagnostics)
-                let connections = p.require("connections", diagnostics).flatMap(positiveInteger)
+                let connections = p.require("connections", diagnostics).flatMap { count($0, maximum: Limits.connections) }
                 let read = p.require("read", diagnostics, "a distribution").flatMap(distribution)
                 let write = p.require("write", diagnostics, "a distribution").flatMap(distribution)
                 database.primary = DatabaseServer(connections: connections ?? 1, read: read ?? .constant(0), write: write ?? .constant(0))
@@ -58,14 +59,16 @@ extension ScenarioReader {
             if let v = f["replicas"] {
                 var count: Int?
                 if v.node.text != nil {
-                    count = nonNegativeInteger(v)
+                    count = replicaCount(v)
                 } else if let r = map(v, expected: "{count, connections, read, apply, apply_workers} or a replica count") {
                     r.checkKeys(Self.replicaKeys, diagnostics)
-                    count = r.require("count", diagnostics).flatMap(nonNegativeInteger)
-                    if let x = r["connections"] { database.replica.connections = positiveInteger(x) ?? 1 }
+                    count = r.require("count", diagnostics).flatMap(replicaCount)
+                    if let x = r["connections"] { database.replica.connections = self.count(x, maximum: Limits.connections) ?? 1 }
                     if let x = r["read"], let d = distribution(x) { database.replica.read = d }
                     if let x = r["apply"], let d = distribution(x) { database.replica.write = d }
-                    if let x = r["apply_workers"], let n = integer(x, minimum: 1, "an integer ≥ 1") { database.applyWorkers = n }
+                    if let x = r["apply_workers"], let n = integer(x, minimum: 1, "an integer ≥ 1", maximum: Limits.connections) {
+                        database.applyWorkers = n
+                    }
                 }
                 database.replicaCount = count ?? 0
                 replicaCountRead = count != nil
@@ -87,5 +90,9 @@ extension ScenarioReader {
             }
         }
         return result
+    }
+
+    private func replicaCount(_ c: Cursor) -> Int? {
+        integer(c, minimum: 0, "a non-negative integer", maximum: Limits.replicas)
     }
 }

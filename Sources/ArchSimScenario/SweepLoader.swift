@@ -120,9 +120,24 @@ public enum SweepLoader {
     }
 
     /// A grid given on the command line (`--sweep key=v1,v2`): every combination, first key
-    /// slowest; every point's scenario is read and checked first.
+    /// slowest; every point's scenario is read and checked first. A key given twice, or an
+    /// empty value (`1,,2`), is refused.
     public static func grid(scenarioPath: String, axes: [(key: String, values: [String])], workload: String? = nil,
                             replications: Int? = nil) throws -> SweepDefinition {
+        var refused: [ScenarioProblem] = []
+        var keys: Set<String> = []
+        for (key, values) in axes {
+            if !keys.insert(key).inserted {
+                refused.append(ScenarioProblem(file: "--sweep", keyPath: key,
+                                               message: "given twice; give all its values once, comma-separated (\(key)=a,b,c)"))
+            }
+            if let empty = values.firstIndex(where: \.isEmpty) {
+                refused.append(ScenarioProblem(file: "--sweep", keyPath: key,
+                                               message: "value \(empty + 1) of \(values.count) is empty "
+                                                   + "(\(quoted(values.joined(separator: ","))) has two commas in a row, or one at an end)"))
+            }
+        }
+        if !refused.isEmpty { throw ScenarioErrors(problems: refused) }
         var points: [[ScenarioOverride]] = [[]]
         for (key, values) in axes {
             points = points.flatMap { p in values.map { p + [ScenarioOverride(path: key, value: $0)] } }

@@ -33,17 +33,19 @@ enum ValueSyntax {
     static func duration(_ text: String) throws(SyntaxError) -> Double {
         let trimmed = text.trimmingWhitespace()
         guard let (value, rest) = leadingNumber(trimmed[...]) else {
-            throw SyntaxError("expected a duration like 250us, 1.5ms or 10m, got '\(trimmed)'")
+            throw SyntaxError("expected a duration like 250us, 1.5ms or 10m, got \(quoted(trimmed))")
         }
         let unit = rest.trimmingWhitespace()
         if unit.isEmpty {
-            throw SyntaxError("missing unit in '\(trimmed)': write e.g. \(trimmed)ms (units: ns, us, ms, s, m, h)")
+            throw SyntaxError("missing unit in \(quoted(trimmed)): write e.g. \(excerpt(trimmed))ms (units: ns, us, ms, s, m, h)")
         }
         guard let scale = durationUnits.first(where: { $0.name == unit })?.nanoseconds else {
-            throw SyntaxError("unknown duration unit '\(unit)' in '\(trimmed)' (units: ns, us, ms, s, m, h)")
+            throw SyntaxError("unknown duration unit \(quoted(unit)) in \(quoted(trimmed)) (units: ns, us, ms, s, m, h)")
         }
         let ns = value * scale
-        guard ns.isFinite, abs(ns) < 9.0e18 else { throw SyntaxError("duration '\(trimmed)' is too long") }
+        guard ns.isFinite, abs(ns) <= Limits.duration else {
+            throw SyntaxError("duration \(quoted(trimmed)) is too long (at most \(Limits.durationText))")
+        }
         return ns
     }
 
@@ -51,17 +53,27 @@ enum ValueSyntax {
     static func rate(_ text: String) throws(SyntaxError) -> Double {
         let trimmed = text.trimmingWhitespace()
         guard let (value, rest) = leadingNumber(trimmed[...]) else {
-            throw SyntaxError("expected a rate like 8000/s, got '\(trimmed)'")
+            throw SyntaxError("expected a rate like 8000/s, got \(quoted(trimmed))")
         }
         let unit = rest.trimmingWhitespace()
         if unit.isEmpty {
-            throw SyntaxError("missing unit in '\(trimmed)': write e.g. \(trimmed)/s (units: /s, /m, /h)")
+            throw SyntaxError("missing unit in \(quoted(trimmed)): write e.g. \(excerpt(trimmed))/s (units: /s, /m, /h)")
         }
         guard unit.hasPrefix("/"),
               let seconds = rateUnits.first(where: { $0.name == unit.dropFirst().trimmingWhitespace() })?.seconds else {
-            throw SyntaxError("unknown rate unit '\(unit)' in '\(trimmed)' (units: /s, /m, /h)")
+            throw SyntaxError("unknown rate unit \(quoted(unit)) in \(quoted(trimmed)) (units: /s, /m, /h)")
         }
         return value / seconds
+    }
+
+    /// Why a positive rate (per second) is out of range, or nil when it is in
+    /// [``Limits/minimumRate``, ``Limits/maximumRate``].
+    static func rateProblem(_ perSecond: Double) -> String? {
+        if perSecond > Limits.maximumRate { return "a rate may be at most \(format(Limits.maximumRate))/s" }
+        if perSecond > 0 && perSecond < Limits.minimumRate {
+            return "a positive rate must be at least one per \(Limits.durationText) (the time between arrivals must fit the clock)"
+        }
+        return nil
     }
 
     /// A fraction written as a percentage (`50%`, `12.5 %`) or as a plain number (`0.5`). The
@@ -70,12 +82,12 @@ enum ValueSyntax {
     static func fraction(_ text: String) throws(SyntaxError) -> Double {
         let trimmed = text.trimmingWhitespace()
         guard let (value, rest) = leadingNumber(trimmed[...]) else {
-            throw SyntaxError("expected a fraction like 50% or 0.5, got '\(trimmed)'")
+            throw SyntaxError("expected a fraction like 50% or 0.5, got \(quoted(trimmed))")
         }
         switch rest.trimmingWhitespace() {
         case "": return value
         case "%": return value / 100
-        default: throw SyntaxError("expected a fraction like 50% or 0.5, got '\(trimmed)'")
+        default: throw SyntaxError("expected a fraction like 50% or 0.5, got \(quoted(trimmed))")
         }
     }
 

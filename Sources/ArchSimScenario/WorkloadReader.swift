@@ -27,7 +27,7 @@ extension ScenarioReader {
         switch kind {
         case "open":
             m.checkKeys(openKeys, diagnostics) { key in
-                closedKeys.contains(key) ? "'\(key)' belongs to closed arrivals, not kind: open" : nil
+                closedKeys.contains(key) ? "\(quoted(key)) belongs to closed arrivals, not kind: open" : nil
             }
             let process = m["process"].flatMap { choice($0, ArrivalProcess.self) } ?? .poisson
             let rate = m["rate"], profile = m["profile"]
@@ -45,10 +45,11 @@ extension ScenarioReader {
             return nil
         case "closed":
             m.checkKeys(closedKeys, diagnostics) { key in
-                openKeys.contains(key) ? "'\(key)' belongs to open arrivals, not kind: closed" : nil
+                openKeys.contains(key) ? "\(quoted(key)) belongs to open arrivals, not kind: closed" : nil
             }
-            let users = m.require("users", diagnostics).flatMap(positiveInteger)
-            let think = m.require("think", diagnostics, "a distribution, e.g. exponential(mean=1s)").flatMap(distribution)
+            let users = m.require("users", diagnostics).flatMap { count($0, maximum: Limits.users) }
+            thinkCursor = m.require("think", diagnostics, "a distribution, e.g. exponential(mean=1s)")
+            let think = thinkCursor.flatMap(distribution)
             guard let users, let think else { return nil }
             return .closed(users: users, think: think)
         default:
@@ -90,9 +91,18 @@ extension ScenarioReader {
             _ = name(entry, "key space")
             guard let space = map(entry.value, expected: "a key space {count: N, popularity: …}") else { continue }
             space.checkKeys(["count", "popularity"], diagnostics)
-            let count = space.require("count", diagnostics).flatMap(positiveInteger) ?? 1
+            let countCursor = space.require("count", diagnostics)
+            var keys = countCursor.flatMap { integer($0, minimum: 1, "a positive integer") }
             let popularity = space["popularity"].flatMap(popularity) ?? .uniform
-            spaces.append(KeySpace(name: entry.name, count: count, popularity: popularity))
+            if let n = keys, let c = countCursor {
+                let (maximum, why) = popularity == .uniform ? (Limits.uniformKeys, "below 2^32 for a uniform key space")
+                                                            : (Limits.zipfKeys, "below 2^40 for a zipf key space")
+                if n > maximum {
+                    report(c, "expected a key count of at most \(Limits.format(maximum)) (\(why)), got \(c.node.described)")
+                    keys = nil
+                }
+            }
+            spaces.append(KeySpace(name: entry.name, count: keys ?? 1, popularity: popularity))
         }
         return spaces
     }
@@ -107,8 +117,8 @@ extension ScenarioReader {
             return .uniform
         case "zipf":
             var p = CallParameters(call, accepted: ["s"], example: "zipf(s=0.99)")
-            let s = p.number("s", "positive") { $0 > 0 }
-            if !p.problems.isEmpty { report(c, "in '\(text)': " + p.problems.joined(separator: "; ")); return nil }
+            let s = p.number("s", "positive and at most \(ValueSyntax.format(Limits.zipfExponent))") { $0 > 0 && $0 <= Limits.zipfExponent }
+            if !p.problems.isEmpty { report(c, "in \(quoted(text)): " + p.problems.joined(separator: "; ")); return nil }
             return s.map { .zipf(s: $0) }
         default:
             report(c, unknown("popularity", call.name, ["uniform", "zipf"]))
@@ -121,18 +131,20 @@ extension ScenarioReader {
         guard let m = map(c) else { return [] }
         guard !m.isEmpty else { report(c, "the request mix needs at least one request type"); return [] }
         var types: [RequestType] = []
+        var spaceIndex: [String: Int] = [:]
+        for (i, space) in keySpaces.enumerated() where spaceIndex[space.name] == nil { spaceIndex[space.name] = i }
         for entry in m.entries {
             if name(entry, "request type"), entry.name == "all" {
                 report(entry.key, "'all' is reserved for the total row of summary.csv; choose another request type name")
             }
             guard let request = map(entry.value, expected: "a request type {weight: …}", allowNull: true) else { continue }
             request.checkKeys(["weight", "key", "timeout"], diagnostics)
-            let weight = request["weight"].flatMap { number($0, "a non-negative number") { $0 >= 0 } } ?? 1
+            let weight = request["weight"].flatMap { number($0, "a non-negative number", maximum: Limits.weight) { $0 >= 0 } } ?? 1
             var keySpace: Int?
             if let key = request["key"], let keyName = text(key, "a key space name") {
-                keySpace = keySpaces.firstIndex { $0.name == keyName }
+                keySpace = spaceIndex[keyName]
                 if keySpace == nil {
-                    report(key, keySpaces.isEmpty ? "unknown key space '\(keyName)' (no 'keys:' are defined)"
+                    report(key, keySpaces.isEmpty ? "unknown key space \(quoted(keyName)) (no 'keys:' are defined)"
                                                   : unknown("key space", keyName, keySpaces.map(\.name)))
                 }
             }

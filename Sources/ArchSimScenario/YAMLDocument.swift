@@ -19,7 +19,15 @@ enum YAMLDocument {
             why = "is a directory, not a \(what) file"
         } else if let data = FileManager.default.contents(atPath: path) {
             if let text = String(data: data, encoding: .utf8) { return text }
-            why = "is not UTF-8 text"
+            let (line, column) = firstInvalidUTF8(data)
+            let problem = "is not UTF-8 text (line \(line), column \(column))"
+            if let reference {
+                diagnostics.report(reference, "\(what) file '\(path)' \(problem)")
+            } else {
+                diagnostics.report(ScenarioProblem(file: path, line: line, column: column, keyPath: "",
+                                                   message: "\(what) file is not UTF-8 text"))
+            }
+            return nil
         } else {
             why = "cannot be read"
         }
@@ -37,7 +45,15 @@ enum YAMLDocument {
         diagnostics.opened(file.name)
         do {
             guard let root = try Yams.compose(yaml: yaml), !root.isNull else {
-                diagnostics.report(ScenarioProblem(file: file.name, keyPath: "", message: "empty \(what) file"))
+                diagnostics.report(ScenarioProblem(file: file.name, line: 1, column: 1, keyPath: "", message: "empty \(what) file"))
+                return nil
+            }
+            let budget = Limits.expandedNodes + yaml.utf8.count
+            guard nodeCount(root, upTo: budget) <= budget else {
+                diagnostics.report(ScenarioProblem(
+                    file: file.name, line: 1, column: 1, keyPath: "",
+                    message: "YAML aliases (*name) expand this \(what) file past \(Limits.format(budget)) nodes "
+                        + "(\(Limits.format(Limits.expandedNodes)) more than its size in bytes); write the repeated parts out, or repeat them less"))
                 return nil
             }
             return root
@@ -45,7 +61,7 @@ enum YAMLDocument {
             diagnostics.report(problem(error, file: file.name, yaml: yaml))
             return nil
         } catch {
-            diagnostics.report(ScenarioProblem(file: file.name, keyPath: "", message: "YAML error: \(error)"))
+            diagnostics.report(ScenarioProblem(file: file.name, line: 1, column: 1, keyPath: "", message: "YAML error: \(excerpt("\(error)"))"))
             return nil
         }
     }
@@ -54,7 +70,7 @@ enum YAMLDocument {
         func at(_ mark: Mark, _ problem: String, _ context: YamlError.Context?) -> ScenarioProblem {
             var message = "YAML syntax error: \(problem)"
             if let context, !context.text.isEmpty {
-                message += " (\(context.text) at \(context.mark.line):\(context.mark.column))"
+                message += " (\(excerpt(context.text)) at \(context.mark.line):\(context.mark.column))"
             }
             return ScenarioProblem(file: file, line: mark.line, column: mark.column, keyPath: "", message: message)
         }
@@ -63,7 +79,7 @@ enum YAMLDocument {
         case let .parser(context, problem, mark, _): return at(mark, problem, context)
         case let .composer(context, problem, mark, _): return at(mark, problem, context)
         case let .duplicatedKeysInMapping(duplicates, context):
-            let names = duplicates.map { "'\($0)'" }.joined(separator: ", ")
+            let names = duplicates.map { quoted($0) }.joined(separator: ", ")
             return ScenarioProblem(file: file, line: context.mark.line, column: context.mark.column, keyPath: "",
                                    message: "duplicate key \(names) in a mapping")
         case let .reader(problem, offset, _, _):
@@ -73,10 +89,40 @@ enum YAMLDocument {
                 line = prefix.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
                 column = prefix.reversed().prefix { $0 != UInt8(ascii: "\n") }.count + 1
             }
-            return ScenarioProblem(file: file, line: line, column: column, keyPath: "", message: "cannot read YAML: \(problem)")
+            return ScenarioProblem(file: file, line: line ?? 1, column: column ?? 1, keyPath: "", message: "cannot read YAML: \(excerpt(problem))")
         default:
-            return ScenarioProblem(file: file, keyPath: "", message: "YAML error: \(error)")
+            return ScenarioProblem(file: file, line: 1, column: 1, keyPath: "", message: "YAML error: \(excerpt("\(error)"))")
         }
+    }
+
+    /// Nodes in the tree under `root` with every alias expanded, counting no further than just
+    /// past `limit`: O(min(nodes, limit)) time, whatever the aliases would expand to.
+    static func nodeCount(_ root: Node, upTo limit: Int) -> Int {
+        var count = 0
+        var stack = [root]
+        while let node = stack.popLast() {
+            count += 1
+            if count > limit { return count }
+            switch node {
+            case .scalar, .alias: break
+            case .sequence(let sequence): stack.append(contentsOf: sequence)
+            case .mapping(let mapping):
+                for (key, value) in mapping { stack.append(key); stack.append(value) }
+            }
+        }
+        return count
+    }
+
+    /// The 1-based line and column (in bytes) of the first byte that is not valid UTF-8.
+    static func firstInvalidUTF8(_ data: Data) -> (line: Int, column: Int) {
+        var line = 1, lineStart = 0, position = 0
+        var decoder = UTF8()
+        var bytes = data.makeIterator()
+        while case .scalarValue(let scalar) = decoder.decode(&bytes) {
+            position += UTF8.width(scalar)
+            if scalar == "\n" { line += 1; lineStart = position }
+        }
+        return (line, position - lineStart + 1)
     }
 }
 

@@ -36,18 +36,27 @@ struct SimulationOptions: ParsableArguments {
     var seed: UInt64?
     @Option(help: "Override the number of replications.")
     var replications: Int?
-    @Option(help: ArgumentHelp("Override the measured simulated time, e.g. 10m.", valueName: "duration"))
+    // `.unconditional`: `--duration -1s` reads -1s (and is refused for its sign) rather than
+    // taking -1s for an option and saying the value is missing.
+    @Option(parsing: .unconditional, help: ArgumentHelp("Override the measured simulated time, e.g. 10m.", valueName: "duration"))
     var duration: String?
-    @Option(help: ArgumentHelp("Override the warm-up, e.g. 30s.", valueName: "duration"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Override the warm-up, e.g. 30s.", valueName: "duration"))
     var warmup: String?
     @Option(help: "Replications run at once (default: the number of cores). Results do not depend on it.")
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print nothing but errors; no progress.")
     var quiet = false
 
+    /// More threads than this would not run faster on any machine, and cost memory.
+    static let maximumJobs = 1024
+
     func validate() throws {
         if let replications, replications < 1 { throw ValidationError("--replications must be at least 1, got \(replications)") }
+        if let replications, replications > Limits.replications {
+            throw ValidationError("--replications must be at most \(Limits.replications) (each replication's results are kept until the end), got \(replications)")
+        }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
+        if jobs > Self.maximumJobs { throw ValidationError("--jobs must be at most \(Self.maximumJobs), got \(jobs)") }
     }
 
     /// The scenario with the overrides applied.
@@ -56,17 +65,30 @@ struct SimulationOptions: ParsableArguments {
         if let seed { s.seed = seed }
         if let replications { s.replications = replications }
         if let duration {
-            let ns = try parseDuration(duration, option: "--duration")
-            guard ns > 0 else { throw InputError(description: "--duration: expected a positive duration, got \(duration)") }
+            let ns = try parseDuration(duration, option: "--duration", positive: true)
             s.duration = ns
         }
-        if let warmup { s.warmup = try parseDuration(warmup, option: "--warmup") }
+        if let warmup { s.warmup = try parseDuration(warmup, option: "--warmup", positive: false) }
+        if duration != nil || warmup != nil,
+           let problem = ScenarioValues.runLengthProblem(duration: s.duration, warmup: s.warmup, window: s.window) {
+            let options = [duration.map { "--duration \($0)" }, warmup.map { "--warmup \($0)" }].compactMap { $0 }
+            throw InputError(description: "\(options.joined(separator: " ")): \(problem.message)"
+                             + (problem.onWindow ? " (in \(s.sourcePath ?? s.name))" : ""))
+        }
         return s
     }
 
-    func parseDuration(_ text: String, option: String) throws -> Int64 {
-        do { return try ScenarioValues.duration(text) }
-        catch { throw InputError(description: "\(option): \(error)") }
+    /// A duration option in whole ns; `positive` refuses 0 (and what rounds to it).
+    func parseDuration(_ text: String, option: String, positive: Bool) throws -> Int64 {
+        let ns: Int64
+        do { ns = try ScenarioValues.duration(text) }
+        catch {
+            let sign = text.trimmingCharacters(in: .whitespaces).hasPrefix("-")
+            if sign { throw InputError(description: "\(option): expected a \(positive ? "positive" : "non-negative") duration like 10m, got \(text)") }
+            throw InputError(description: "\(option): \(error)")
+        }
+        if positive && ns == 0 { throw InputError(description: "\(option): expected a positive duration like 10m, got \(text)") }
+        return ns
     }
 
     /// Runs every replication, with a progress line on a terminal unless quiet.
@@ -97,12 +119,14 @@ struct Run: ParsableCommand {
     func run() throws {
         if !sweep.sweeps.isEmpty {
             _ = try loadScenario(file)
+            try OutputPath.directory(out ?? "out/sweep", option: "--out")
             return try sweep.run(scenario: file, directory: out ?? "out/sweep", options: options)
         }
         let scenario = try options.apply(to: loadScenario(file))
-        let result = try options.simulate(scenario)
         let dir = out ?? "out/\(scenario.name)"
-        try ResultFiles.write(result, to: dir)
+        try OutputPath.directory(dir, option: "--out")
+        let result = try options.simulate(scenario)
+        try OutputPath.writing(dir) { try ResultFiles.write(result, to: dir) }
         if !options.quiet {
             print(TerminalTable.summary(result))
             print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv")

@@ -49,6 +49,13 @@ struct BackendOptions: ParsableArguments {
         if host.isEmpty { throw ValidationError("--host must not be empty") }
     }
 
+    /// What can be checked before the catalogue is built (which takes a while): the address
+    /// can be listened on, and the data directory can be written.
+    func preflight() throws {
+        try checkListenAddress(host, option: "--host")
+        try OutputPath.directory(directory, option: "--dir")
+    }
+
     func configuration(port: Int) -> BackendConfiguration {
         BackendConfiguration(host: host, port: port, directory: directory, replicas: replicas,
                              catalogue: CatalogueSpec(products: products, users: users, seed: catalogueSeed),
@@ -77,6 +84,7 @@ struct BackendServe: ParsableCommand {
     }
 
     func run() throws {
+        try backend.preflight()
         let config = backend.configuration(port: port)
         let hostText = config.host.contains(":") ? "[\(config.host)]" : config.host
         try runBlocking {
@@ -113,4 +121,31 @@ final class ResultBox<T>: @unchecked Sendable { var result: Result<T, any Error>
 /// Prints a line to standard output at once (unbuffered: a supervising process sees it).
 func say(_ line: String) {
     FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
+
+/// Refuses `host` (exit status 2, a sentence) unless it resolves and this machine can listen
+/// on it: resolved with getaddrinfo, then a socket is bound to it on an ephemeral port and
+/// closed again.
+func checkListenAddress(_ host: String, option: String) throws {
+    var hints = addrinfo()
+    hints.ai_flags = AI_PASSIVE
+    #if canImport(Glibc)
+    hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+    #else
+    hints.ai_socktype = SOCK_STREAM
+    #endif
+    var found: UnsafeMutablePointer<addrinfo>?
+    let status = getaddrinfo(host, "0", &hints, &found)
+    guard status == 0, let first = found else {
+        throw InputError(description: "\(option) \(host): not an address of this machine (\(String(cString: gai_strerror(status))))")
+    }
+    defer { freeaddrinfo(found) }
+    let fd = socket(first.pointee.ai_family, first.pointee.ai_socktype, first.pointee.ai_protocol)
+    guard fd >= 0 else {
+        throw InputError(description: "\(option) \(host): cannot open a socket for it (\(String(cString: strerror(errno))))")
+    }
+    defer { close(fd) }
+    guard bind(fd, first.pointee.ai_addr, first.pointee.ai_addrlen) == 0 else {
+        throw InputError(description: "\(option) \(host): this machine cannot listen on it (\(String(cString: strerror(errno)).lowercased()))")
+    }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimBackend
 import ArchSimCalibration
+import ArchSimReport
 import ArchSimScenario
 import ArgumentParser
 import Foundation
@@ -57,6 +58,8 @@ struct Calibrate: ParsableCommand {
     }
 
     func run() throws {
+        try backend.preflight()
+        try OutputPath.directory(out, option: "--out")
         var config = backend.configuration(port: 0)
         config.port = 0
         let options = Calibration.Options(
@@ -114,6 +117,9 @@ struct Validate: ParsableCommand {
     }
 
     func run() throws {
+        try checkListenAddress(host, option: "--host")
+        try OutputPath.directory(directory, option: "--dir")
+        try OutputPath.directory(out, option: "--out")
         let summary: Calibration.Summary
         do { summary = try Validation.summary(calibration) } catch { throw InputError(description: "\(error)") }
         let base = BackendConfiguration(host: host, port: 0, directory: directory)
@@ -125,9 +131,8 @@ struct Validate: ParsableCommand {
         do { _ = try ScenarioLoader.load(path: calibration + "/scenario.yaml") }
         catch let e as ScenarioErrors { throw InputError(description: e.description) }
         let rows = try runBlocking { try await Validation.run(options, log: { say($0) }) }
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let csv = Validation.csv(rows)
-        try csv.write(toFile: out + "/validation.csv", atomically: true, encoding: .utf8)
+        try OutputPath.writing(out) { try ResultFiles.write(files: [("validation.csv", csv)], to: out) }
         say("")
         say(ValidationTable.text(rows))
         say("wrote \(out)/validation.csv")

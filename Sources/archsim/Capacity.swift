@@ -22,7 +22,7 @@ struct Capacity: ParsableCommand {
     var file: String
     @Option(name: .customLong("slo"), help: ArgumentHelp("An objective, e.g. 'p99<200ms' or 'errors<0.1%'; repeatable.", valueName: "objective"))
     var slos: [String] = []
-    @Option(help: "Relative precision of the search.")
+    @Option(help: "Relative precision of the search (at least 0.0001, below 1).")
     var tolerance: Double = 0.01
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory for capacity.csv (default: out/NAME).", valueName: "dir"))
     var out: String?
@@ -30,16 +30,24 @@ struct Capacity: ParsableCommand {
 
     func validate() throws {
         if slos.isEmpty { throw ValidationError("give at least one --slo, e.g. --slo 'p99<200ms'") }
-        if !(tolerance > 0 && tolerance < 1) { throw ValidationError("--tolerance must be between 0 and 1, got \(tolerance)") }
+        // Below 1e-4 the bisection would need more steps than the precision of the runs can tell apart.
+        if !(tolerance >= Self.minimumTolerance && tolerance < 1) {
+            throw ValidationError("--tolerance must be at least \(Self.minimumTolerance) and below 1, got \(tolerance)")
+        }
     }
+
+    static let minimumTolerance = 1e-4
 
     func run() throws {
         let objectives = try Self.objectives(slos)
         let scenario = try options.apply(to: loadScenario(file))
-        let result = try Self.search(scenario, objectives, options: options, tolerance: tolerance)
+        try Self.checkObjectives(objectives, runLength: scenario.duration)
         let dir = out ?? "out/\(scenario.name)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try AtomicFile.write(Self.table([result], objectives: objectives).text, to: (dir as NSString).appendingPathComponent("capacity.csv"))
+        try OutputPath.directory(dir, option: "--out")
+        let result = try Self.search(scenario, objectives, options: options, tolerance: tolerance)
+        try OutputPath.writing(dir) {
+            try ResultFiles.write(files: [("capacity.csv", Self.table([result], objectives: objectives).text)], to: dir)
+        }
         if !options.quiet {
             let unit = result.closed ? "users" : "requests/s"
             print("\(scenario.name): capacity \(String(format: "%.1f", result.capacity)) \(unit) "
@@ -52,6 +60,21 @@ struct Capacity: ParsableCommand {
     static func objectives(_ texts: [String]) throws -> [ServiceLevelObjective] {
         do { return try texts.map { text throws(SimulationError) in try ServiceLevelObjective(parsing: text) } }
         catch { throw InputError(description: "--slo: \(error)") }
+    }
+
+    /// Refuses an objective the search could never see fail: a latency bound that is not
+    /// finite, or not below the measured time (`runLength`, ns) — no request counted in a run
+    /// takes longer than the run. Such a search would scale the load up to the search's
+    /// ceiling, and memory with it.
+    static func checkObjectives(_ objectives: [ServiceLevelObjective], runLength: Int64) throws {
+        let runMs = Double(runLength) / 1e6
+        for o in objectives where o.metric != .errors {
+            guard o.bound.isFinite, o.bound < runMs else {
+                throw InputError(description: "--slo \(o.text): no request measured in a run of \(CSVNumber.format(runMs / 1000, decimals: 3))s "
+                                 + "can take that long, so the objective always holds and the search would never end; "
+                                 + "give a bound below the duration")
+            }
+        }
     }
 
     static func search(_ scenario: Scenario, _ objectives: [ServiceLevelObjective], options: SimulationOptions,

@@ -45,12 +45,14 @@ struct Compare: ParsableCommand {
             catch let errors as ScenarioErrors { problems.append(errors.description) }
         }
         if !problems.isEmpty { throw InputError(description: problems.joined(separator: "\n")) }
+        try OutputPath.directory(out, option: "--out")
         if !sweep.sweeps.isEmpty {
             return try sweep.run(scenario: files[0], others: Array(files.dropFirst()), workload: workload, directory: out,
                                  options: options)
         }
         scenarios = try Self.aligned(scenarios.map(options.apply), quiet: options.quiet)
         let objectives = try Capacity.objectives(slos)
+        if capacity { try Capacity.checkObjectives(objectives, runLength: scenarios[0].duration) }
         var results: [ScenarioResult] = []
         for scenario in scenarios { results.append(try options.simulate(scenario)) }
         var comparison = Comparison(results)
@@ -60,12 +62,15 @@ struct Compare: ParsableCommand {
                 found.append(try Capacity.search(scenario, objectives, options: options, tolerance: 0.01))
             }
             comparison.addCapacity(found.map(\.capacity), objective: objectives.map(\.text).joined(separator: " & "))
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-            try AtomicFile.write(Capacity.table(found, objectives: objectives).text, to: (out as NSString).appendingPathComponent("capacity.csv"))
+            try OutputPath.writing(out) {
+                try ResultFiles.write(files: [("capacity.csv", Capacity.table(found, objectives: objectives).text)], to: out)
+            }
         }
         // Everything rendered before anything is written.
-        for result in results { try ResultFiles.write(result, to: (out as NSString).appendingPathComponent(result.name)) }
-        try ComparisonFiles.write(comparison, results: results, to: out)
+        try OutputPath.writing(out) {
+            for result in results { try ResultFiles.write(result, to: (out as NSString).appendingPathComponent(result.name)) }
+            try ComparisonFiles.write(comparison, results: results, to: out)
+        }
         if !options.quiet {
             print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
             print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")

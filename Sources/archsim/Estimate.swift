@@ -2,6 +2,7 @@
 import ArgumentParser
 import ArchSimModel
 import ArchSimReport
+import ArchSimScenario
 import Foundation
 
 struct Estimate: ParsableCommand {
@@ -27,14 +28,35 @@ struct Estimate: ParsableCommand {
         let e = TrafficEstimate(users: try Self.count(users, "--users"), activeShare: try Self.share(active, "--active"),
                                 actionsPerUser: actions, busyShare: try Self.share(busyShare, "--busy-share"),
                                 busyHours: busyHours, peakFactor: peakFactor)
-        guard actions > 0 else { throw InputError(description: "--actions: expected a positive number, got \(actions)") }
+        guard actions > 0 && actions <= Self.maximumActions else {
+            throw InputError(description: "--actions: expected a positive number of at most \(CSVNumber.format(Self.maximumActions)), got \(actions)")
+        }
         guard busyHours > 0.5 && busyHours < 24 else { throw InputError(description: "--busy-hours: expected more than 0.5 and less than 24, got \(busyHours)") }
-        guard peakFactor >= 1 else { throw InputError(description: "--peak-factor: expected at least 1, got \(peakFactor)") }
+        guard peakFactor >= 1 && peakFactor <= Self.maximumPeakFactor else {
+            throw InputError(description: "--peak-factor: expected at least 1 and at most \(CSVNumber.format(Self.maximumPeakFactor)), got \(peakFactor)")
+        }
+        // The bounds above keep every figure finite; this states it rather than trusting it.
+        let figures = [e.activeUsers, e.dailyRequests, e.busyRequests, e.busyRate, e.peakRate, e.quietRate]
+        guard figures.allSatisfy(\.isFinite) else {
+            throw InputError(description: "these options give a traffic estimate that is not a finite number; use smaller values")
+        }
         return e
     }
 
+    /// Bounds that keep every figure finite and a written profile readable by `check`.
+    static let maximumUsers = 1e11
+    static let maximumActions = 1e6
+    static let maximumPeakFactor = 1000.0
+
     func run() throws {
         let e = try estimate()
+        if let path = writeProfile {
+            try OutputPath.file(path, option: "--write-profile")
+            guard e.peakRate <= Limits.maximumRate else {
+                throw InputError(description: "--write-profile: the peak of \(CSVNumber.format(e.peakRate, decimals: 1)) requests/s is above "
+                                 + "the \(CSVNumber.format(Limits.maximumRate)) requests/s a scenario may give")
+            }
+        }
         func n(_ x: Double) -> String { String(format: "%.0f", x) }
         print("""
         users                    \(n(e.users))
@@ -61,7 +83,7 @@ struct Estimate: ParsableCommand {
                 yaml += "    - {at: \(CSVNumber.format(Double(p.at) / 60e9, decimals: 3))m, rate: \(CSVNumber.format(p.perSecond, decimals: 3))/s}\n"
             }
             yaml += "requests:\n  request: {weight: 1}\n"
-            try AtomicFile.write(yaml, to: path)
+            try OutputPath.writing(path) { try AtomicFile.write(yaml, to: path) }
             print("wrote \(path)")
         }
     }
@@ -69,17 +91,20 @@ struct Estimate: ParsableCommand {
     static func count(_ text: String, _ option: String) throws -> Double {
         let t = text.trimmingCharacters(in: .whitespaces)
         let scales: [(String, Double)] = [("k", 1e3), ("K", 1e3), ("M", 1e6), ("G", 1e9), ("B", 1e9)]
+        var value: Double?
         for (suffix, scale) in scales where t.hasSuffix(suffix) {
-            if let v = Double(t.dropLast()), v > 0 { return v * scale }
+            if let v = Double(t.dropLast()) { value = v * scale }
         }
-        if let v = Double(t), v > 0 { return v }
-        throw InputError(description: "\(option): expected a positive number like 10M, 250k or 5000, got \(text)")
+        if value == nil { value = Double(t) }
+        // Double("inf"), Double("nan") and Double("1e400") read; none is a count of users.
+        if let v = value, v.isFinite, v > 0, v <= maximumUsers { return v }
+        throw InputError(description: "\(option): expected a positive number of at most 100G like 10M, 250k or 5000, got \(text)")
     }
 
     static func share(_ text: String, _ option: String) throws -> Double {
         let t = text.trimmingCharacters(in: .whitespaces)
         let v = t.hasSuffix("%") ? Double(t.dropLast()).map { $0 / 100 } : Double(t)
-        guard let v, v > 0, v <= 1 else {
+        guard let v, v.isFinite, v > 0, v <= 1 else {
             throw InputError(description: "\(option): expected a share in (0, 1] like 20% or 0.2, got \(text)")
         }
         return v

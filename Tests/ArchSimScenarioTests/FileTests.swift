@@ -93,6 +93,9 @@ final class FileTests: XCTestCase {
         try write("1\n-2\n", to: dir + "/neg.csv")
         try write("lower_ms,upper_ms,weight\n0,1,0\n", to: dir + "/zero.csv")
         try write("lower_ms,upper_ms,weight\n0,2,1\n1,3,1\n", to: dir + "/overlap.csv")
+        // Past the bounds of issue #15: a value above 10^6 h, a weight above 1e15.
+        try write("1\n5e12\n", to: dir + "/big.csv")
+        try write("lower_ms,upper_ms,weight\n0,1,1e300\n", to: dir + "/heavy.csv")
         let found = problems(minimal(services: """
             x:
               operations:
@@ -100,12 +103,16 @@ final class FileTests: XCTestCase {
                 b: {cpu: empirical("zero.csv")}
                 c: {cpu: empirical("overlap.csv")}
                 d: {cpu: empirical("absent.csv")}
+                e: {cpu: empirical("big.csv")}
+                f: {cpu: empirical("heavy.csv")}
         """), directory: dir)
         XCTAssertEqual(found.map(\.description), [
+            "test.yaml:14:18: architecture.services.x.operations.a.cpu: empirical CSV \(dir)/neg.csv:2: expected a non-negative number of milliseconds, got '-2'",
+            "test.yaml:15:18: architecture.services.x.operations.b.cpu: empirical CSV \(dir)/zero.csv: all histogram weights are zero",
+            "test.yaml:16:18: architecture.services.x.operations.c.cpu: empirical CSV \(dir)/overlap.csv:3: bins must be ascending and not overlap: 1 is below the previous bin's upper edge",
             "test.yaml:17:18: architecture.services.x.operations.d.cpu: empirical CSV file '\(dir)/absent.csv' no such file",
-            "\(dir)/neg.csv:2: architecture.services.x.operations.a.cpu: expected a non-negative number of milliseconds, got '-2'",
-            "\(dir)/zero.csv: architecture.services.x.operations.b.cpu: all histogram weights are zero",
-            "\(dir)/overlap.csv:3: architecture.services.x.operations.c.cpu: bins must be ascending and not overlap: 1 is below the previous bin's upper edge",
+            "test.yaml:18:18: architecture.services.x.operations.e.cpu: empirical CSV \(dir)/big.csv:2: a value may be at most 3600000000000 ms (1000000h), got '5e12'",
+            "test.yaml:19:18: architecture.services.x.operations.f.cpu: empirical CSV \(dir)/heavy.csv:2: a bin's weight may be at most 1e15, got 1e300",
         ])
     }
 }

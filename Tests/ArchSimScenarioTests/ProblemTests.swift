@@ -136,8 +136,8 @@ final class ProblemTests: XCTestCase {
     func testEmptyFile() {
         for text in ["", "# only a comment\n"] {
             let found = problems(text)
-            XCTAssertEqual(found.map(\.description), ["test.yaml: empty scenario file"])
-            XCTAssertNil(found.first?.line)
+            XCTAssertEqual(found.map(\.description), ["test.yaml:1:1: empty scenario file"])
+            XCTAssertEqual(found.first?.line, 1)
         }
     }
 
