@@ -45,6 +45,15 @@ extension Distribution {
     /// The largest sample, in ns: 10⁶ hours.
     public static let maximumSample: Int64 = 3_600_000_000_000_000_000
 
+    /// A time computed from samples (a sample stretched by a `slow` factor, the gap between
+    /// constant-rate arrivals) in whole ns, cut off like a sample: 0 for negative or NaN,
+    /// ``maximumSample`` when larger (never a trapping conversion).
+    @inlinable public static func saturatingNanoseconds(_ x: Double) -> Int64 {
+        guard x > 0 else { return 0 }
+        guard x < 3.6e18 else { return maximumSample }
+        return Int64(x.rounded())
+    }
+
     /// `x` rounded to whole ns; 0 for negative or NaN, ``maximumSample`` when larger.
     @inlinable static func wholeNanoseconds(_ x: Double) -> Int64 {
         guard x > 0 else { return 0 }

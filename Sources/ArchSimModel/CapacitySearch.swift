@@ -145,9 +145,14 @@ public enum CapacitySearch {
                 replications *= 2
             }
         }
+        // Doubling stops at the largest load a scenario may have (10⁷ requests/s, 10⁶ users,
+        // as the format bounds them) or ×10⁶: an objective that never fails must not grow the
+        // model until the machine runs out of memory. `fails` is then that bound, unverified.
+        let (base, closed) = baseRate(scenario)
+        let largest = min(1e6, base > 0 ? (closed ? 1e6 : 1e7) / base : 1e6)
         var lo = 1.0, hi = 1.0
         if try holds(1) {
-            while true { lo = hi; hi *= 2; if hi >= 1e6 { break }; if !(try holds(hi)) { break } }
+            while true { lo = hi; hi = min(hi * 2, largest); if hi <= lo { break }; if !(try holds(hi)) { break } }
         } else {
             while true { hi = lo; lo /= 2; if lo <= 1e-6 { break }; if try holds(lo) { break } }
         }
@@ -155,7 +160,6 @@ public enum CapacitySearch {
             let mid = (lo * hi).squareRoot()
             if try holds(mid) { lo = mid } else { hi = mid }
         }
-        let (base, closed) = baseRate(scenario)
         return Result(scenario: scenario.name, baseRate: base, holds: lo, fails: hi, evaluations: evaluations, closed: closed)
     }
 }

@@ -112,8 +112,8 @@ struct SweepPoints {
         var s: [String] = []
         if let seed = options.seed { s.append("seed=\(seed)") }
         if let r = options.replications { s.append("replications=\(r)") }
-        if let d = options.duration { s.append("duration=\(try options.parseDuration(d, option: "--duration"))ns") }
-        if let w = options.warmup { s.append("warmup=\(try options.parseDuration(w, option: "--warmup"))ns") }
+        if let d = options.duration { s.append("duration=\(try options.parseDuration(d, option: "--duration", positive: true))ns") }
+        if let w = options.warmup { s.append("warmup=\(try options.parseDuration(w, option: "--warmup", positive: false))ns") }
         return s
     }
 

@@ -181,6 +181,33 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
     }
 
+    /// The largest values the format allows run to the end: three samples of 10⁶ h in one
+    /// cache round trip (hop, latency, hop), and a 10⁶ h compute stretched ×10⁶ by a slow fault.
+    func testLargestAllowedValuesRunToTheEnd() throws {
+        let dir = try CLI.temporaryDirectory()
+        let cache = """
+            duration: 10s
+            workload:
+              arrivals: {kind: open, rate: 100/s}
+              keys: {k: {count: 100}}
+              requests: {req: {weight: 1, key: k}}
+            architecture:
+              network: {hop: constant(1000000h)}
+              routes: {req: app.op}
+              services: {app: {operations: {op: {steps: [{cache_get: c}]}}}}
+              caches: {c: {capacity: 10, latency: constant(1000000h)}}
+            """
+        let slow = variant("op: {cpu: exponential(mean=1ms)}", "op: {cpu: constant(1000000h)}")
+            + "\nfaults:\n  - {at: 0s, target: \"app[0]\", kind: slow, factor: 1000000, for: 1s}\n"
+        for (name, yaml) in [("cache", cache), ("slow", slow)] {
+            let scenario = dir.appendingPathComponent("\(name).yaml").path
+            try yaml.write(toFile: scenario, atomically: true, encoding: .utf8)
+            let r = try CLI.run(["run", scenario, "--duration", "2s", "--warmup", "0s", "--replications", "1", "--quiet",
+                                 "--out", dir.appendingPathComponent("out-\(name)").path])
+            XCTAssertEqual(r.status, 0, "\(name): \(r.stderr)")
+        }
+    }
+
     func testValuesThatHungAreRefused() throws {
         try assertRejected(variant("duration: 10s", "duration: 10s\nwindow: 0.4ns"),
                            expect: ["s.yaml:4:9: window: expected a positive duration, got 0.4ns", "rounds to 0 ns"])

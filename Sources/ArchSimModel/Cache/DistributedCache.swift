@@ -47,7 +47,7 @@ struct DistributedCache {
             return (false, latency)
         }
         let n = node(of: key)
-        if nodes[n].slowFactor != 1 { latency = Int64((Double(latency) * nodes[n].slowFactor).rounded()) }
+        if nodes[n].slowFactor != 1 { latency = Distribution.saturatingNanoseconds(Double(latency) * nodes[n].slowFactor) }
         if counted { nodes[n].operations += 1 }
         let up = !nodes[n].down
         var hit = false

@@ -9,6 +9,9 @@ extension Simulation {
         let key = requests[tasks[t].request].optionalKey
         let (hit, latency) = caches[c].perform(operation, key: key, at: now, counted: now >= warmupEnd)
         if hit { tasks[t].pc = onHit }
-        events.schedule(after: hopTime() + latency + hopTime(), EventKind.resume.payload(t))
+        // Each term is at most a sample's 10⁶ h: their sum may pass Int64.max, and saturates.
+        let (there, o1) = hopTime().addingReportingOverflow(latency)
+        let (back, o2) = there.addingReportingOverflow(hopTime())
+        events.schedule(after: o1 || o2 ? .max : back, EventKind.resume.payload(t))
     }
 }

@@ -108,7 +108,7 @@ package struct DatabaseInstance {
     }
 
     @inline(__always) package func stretched(_ time: Int64) -> Int64 {
-        slowFactor == 1 ? time : Int64((Double(time) * slowFactor).rounded())
+        slowFactor == 1 ? time : Distribution.saturatingNanoseconds(Double(time) * slowFactor)
     }
 
     /// Gives a connection back; see ``Pool/release(at:)``.

@@ -194,7 +194,7 @@ extension Simulation {
             // A `slow` fault stretches CPU work. (Stored fields are read here, not methods of the
             // instance: a non-mutating call on an array element may copy the whole element.)
             let slow = instances[inst].slowFactor
-            if slow != 1 { work = Int64((Double(work) * slow).rounded()) }
+            if slow != 1 { work = Distribution.saturatingNanoseconds(Double(work) * slow) }
             if instances[inst].sharesCores {
                 tasks[t].phase = .computing
                 let next = instances[inst].startComputing(t, work: work, at: events.now)

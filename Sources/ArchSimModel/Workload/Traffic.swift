@@ -79,7 +79,7 @@ struct Traffic {
             var t = now
             while t < end {
                 let r = self.rate(at: t)
-                if r > 0 { return t + max(1, Int64((1 / r).rounded())) }
+                if r > 0 { return t + max(1, Distribution.saturatingNanoseconds(1 / r)) }
                 // Zero rate here: jump to the next profile point.
                 guard case .profile(let points) = rate, let nextPoint = points.first(where: { $0.at > t }) else { return nil }
                 t = nextPoint.at
