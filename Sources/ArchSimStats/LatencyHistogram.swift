@@ -13,7 +13,7 @@ public struct LatencyHistogram: Sendable {
     public static let highest: Int64 = 86_400_000_000_000
     public static let subBucketBits = 11                  // 2,048 sub-buckets
     public static let halfCount = 1 << (subBucketBits - 1) // 1,024
-    static let length = index(of: highest) + 1                      // 38,912 counts
+    public static let length = index(of: highest) + 1                      // 38,912 counts
 
     @usableFromInline var counts: [UInt64]
     /// Range of indices ever touched since the last reset, so `reset` and queries skip the rest.

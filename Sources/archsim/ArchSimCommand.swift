@@ -46,6 +46,12 @@ struct SimulationOptions: ParsableArguments {
     var jobs: Int = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Print nothing but errors; no progress.")
     var quiet = false
+    @Option(help: ArgumentHelp("Refuse a run whose estimated peak memory is larger, e.g. 8G or 500M (default: 75% of this machine's memory).", valueName: "bytes"))
+    var maxMemory: String?
+    @Option(help: ArgumentHelp("Refuse a run estimated to take more events than this, e.g. 5e9 (default: 2e10, about an hour).", valueName: "count"))
+    var maxEvents: Double = 2e10
+    @Flag(help: "Run even when the pre-flight estimate is over --max-memory or --max-events.")
+    var force = false
 
     /// More threads than this would not run faster on any machine, and cost memory.
     static let maximumJobs = 1024
@@ -57,6 +63,46 @@ struct SimulationOptions: ParsableArguments {
         }
         if jobs < 1 { throw ValidationError("--jobs must be at least 1, got \(jobs)") }
         if jobs > Self.maximumJobs { throw ValidationError("--jobs must be at most \(Self.maximumJobs), got \(jobs)") }
+        if !(maxEvents >= 1 && maxEvents.isFinite) { throw ValidationError("--max-events must be a positive number, got \(maxEvents)") }
+        if let maxMemory, Self.bytes(maxMemory) == nil {
+            throw ValidationError("--max-memory: expected a size like 8G, 500M or 2000000000, got \(maxMemory)")
+        }
+    }
+
+    /// A size in bytes: a number with an optional K, M, G or T (powers of 1000).
+    static func bytes(_ text: String) -> Double? {
+        var t = text.trimmingCharacters(in: .whitespaces).uppercased()
+        if t.hasSuffix("B") { t.removeLast() }
+        var factor = 1.0
+        if let unit = t.last, let f = ["K": 1e3, "M": 1e6, "G": 1e9, "T": 1e12][String(unit)] { factor = f; t.removeLast() }
+        guard let v = Double(t), v > 0, v.isFinite else { return nil }
+        return v * factor
+    }
+
+    /// The memory a run may take: --max-memory, or 75% of this machine's.
+    var memoryBudget: Double {
+        maxMemory.flatMap(Self.bytes) ?? 0.75 * Double(ProcessInfo.processInfo.physicalMemory)
+    }
+
+    /// Refuses a run whose pre-flight estimate is over the memory or event budget (unless --force).
+    func preflight(_ scenario: Scenario) throws {
+        guard !force else { return }
+        let estimate = PreflightEstimate(scenario, jobs: jobs)
+        let name = scenario.sourcePath ?? scenario.name
+        if estimate.peakBytes > memoryBudget {
+            let largest = estimate.parts.max { $0.bytes < $1.bytes }!
+            throw InputError(description: "\(name): the run would need ~\(PreflightEstimate.format(bytes: estimate.peakBytes)) of memory "
+                             + "(estimate), over \(maxMemory == nil ? "75% of this machine's memory" : "--max-memory"), "
+                             + "\(PreflightEstimate.format(bytes: memoryBudget)). Its largest part is \(largest.name) "
+                             + "(~\(PreflightEstimate.format(bytes: largest.bytes)) per replication, \(estimate.concurrent) at once): "
+                             + "make it smaller, or lower --jobs or --replications, or pass --force to run anyway.")
+        }
+        if estimate.totalEvents > maxEvents {
+            throw InputError(description: "\(name): the run would take ~\(PreflightEstimate.format(count: estimate.totalEvents)) events "
+                             + "(estimate: ~\(PreflightEstimate.format(count: estimate.eventsPerSecond)) per simulated second), "
+                             + "over --max-events \(PreflightEstimate.format(count: maxEvents)): shorten --duration, lower "
+                             + "--replications, raise --max-events, or pass --force to run anyway.")
+        }
     }
 
     /// The scenario with the overrides applied.
@@ -93,6 +139,7 @@ struct SimulationOptions: ParsableArguments {
 
     /// Runs every replication, with a progress line on a terminal unless quiet.
     func simulate(_ scenario: Scenario) throws -> ScenarioResult {
+        try preflight(scenario)
         let line = ProgressLine(label: scenario.name, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }
         do { return try Runner.run(scenario, jobs: jobs, progress: { line.update($0) }) }
@@ -151,6 +198,7 @@ struct Check: ParsableCommand {
                 let s = try ScenarioLoader.load(path: file)
                 print("\(file): ok — \(s.workload.requestTypes.count) request types, \(s.architecture.services.count) services, "
                       + "\(s.replications) × \(formatDuration(s.duration))")
+                print(PreflightEstimate(s, jobs: ProcessInfo.processInfo.activeProcessorCount).description)
             } catch let errors as ScenarioErrors {
                 problems.append(errors.description)
             }

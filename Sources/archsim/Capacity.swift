@@ -84,6 +84,8 @@ struct Capacity: ParsableCommand {
                 throw InputError(description: "--slo \(o.text): \(scenario.name) has no request type '\(t)'")
             }
         }
+        // The search starts at the scenario's own load (it doubles from there, up to the format's largest).
+        try options.preflight(scenario)
         let line = ProgressLine(label: "\(scenario.name) capacity", enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }
         var tried = 0
