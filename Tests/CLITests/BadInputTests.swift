@@ -281,7 +281,8 @@ final class BadInputTests: XCTestCase {
             let start = Date()
             let r = try runLimited(["check", file], seconds: 60)
             XCTAssertEqual(r.status, status, r.stderr.prefix(300) + "")
-            XCTAssertLessThan(Date().timeIntervalSince(start), 20, file)
+            // 5-9 s here alone; the bound leaves room for a loaded machine (before: 31 s and more).
+            XCTAssertLessThan(Date().timeIntervalSince(start), 30, file)
         }
     }
 

@@ -19,7 +19,8 @@ final class BundledScenarioTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(files.count, 12)
         let r = try CLI.run(["check"] + files)
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(r.stdout.split(separator: "\n").count, files.count)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains(": ok — ") }.count, files.count)
+        XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.hasPrefix("estimate: peak memory ~") }.count, files.count)
         for sweep in ["claims/replicas.sweep.yaml", "claims/cache-effect.sweep.yaml", "claims/capacity-grid.sweep.yaml"] {
             let s = try CLI.run(["sweep", root.appendingPathComponent(sweep).path, "--list"])
             XCTAssertEqual(s.status, 0, "\(sweep): \(s.stderr)")
