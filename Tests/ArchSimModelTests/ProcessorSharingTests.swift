@@ -58,4 +58,11 @@ final class ProcessorSharingTests: XCTestCase {
         XCTAssertNotEqual(ps.generation, g1)
         XCTAssertTrue(ps.jobs.isEmpty)
     }
+
+    /// A long job shared by many stretches past Int64: the wait saturates at the largest sample.
+    func testAHugeWaitSaturates() {
+        var ps = ProcessorSharing(cores: 1)
+        for k in 0..<100 { ps.add(TaskID(Int32(k)), work: 3_600_000_000_000_000_000, at: 0) }
+        XCTAssertEqual(ps.nextCompletion(), 3_600_000_000_000_000_000)
+    }
 }

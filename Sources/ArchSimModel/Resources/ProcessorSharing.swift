@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
 
 /// CPU cores shared by processor sharing: every task computing here progresses at rate
 /// min(1, cores / n) when n compute at once (egalitarian PS over `cores` servers).
@@ -53,6 +54,9 @@ package struct ProcessorSharing {
         var soonest = Double.infinity
         for job in jobs { soonest = min(soonest, job.finish) }
         let wait = max(0, (soonest - virtualTime) / rate)
+        // Many jobs on few cores stretch a long one past Int64: saturate like a sample (the
+        // completion event then comes early, finds nothing done and is scheduled again).
+        guard wait < 3.6e18 else { return Distribution.maximumSample }
         return Int64(wait.rounded(.up))
     }
 
