@@ -48,7 +48,7 @@ public enum SweepLoader {
         guard let root = YAMLDocument.compose(text, file: source, what: "sweep", d) else { throw d.errors }
         let c = Cursor(node: root, file: source, path: "")
         guard let m = reader.map(c, expected: "a sweep: a mapping with scenario and grid (or points)") else { throw d.errors }
-        m.checkKeys(["scenario", "replications", "grid", "points"], d)
+        m.checkKeys(FormatKeys.sweep.names, d)
         let scenario = m.require("scenario", d, "the base scenario file").flatMap { reader.string($0) }
         let replications = m["replications"].flatMap(reader.positiveInteger)
         var parameters: [String] = []
