@@ -314,15 +314,9 @@ enum Mutation: CaseIterable {
         var lines = Self.lines(bytes)
         switch self {
         case .extremeNumber:
-            guard let r = Self.pickMatch(bytes, #"(?<![A-Za-z_])[-+]?[0-9][0-9_]*(\.[0-9]+)?([eE][-+]?[0-9]+)?"#, &g) else { return nil }
-            let value = g.pick(Self.extremes)
-            Self.replace(&bytes, r, value)
-            return "number -> \(value)"
+            return Self.substitute(&bytes, #"(?<![A-Za-z_])[-+]?[0-9][0-9_]*(\.[0-9]+)?([eE][-+]?[0-9]+)?"#, Self.extremes, &g, "number")
         case .changeUnit:
-            guard let r = Self.pickMatch(bytes, #"(?<=[0-9])(ns|us|ms|s|m|h|/s|/m|/h)\b"#, &g) else { return nil }
-            let unit = g.pick(Self.units)
-            Self.replace(&bytes, r, unit)
-            return "unit -> '\(unit)'"
+            return Self.substitute(&bytes, #"(?<=[0-9])(ns|us|ms|s|m|h|/s|/m|/h)\b"#, Self.units, &g, "unit")
         case .deleteLine:
             guard !lines.isEmpty else { return nil }
             let i = g.below(lines.count)
@@ -362,16 +356,10 @@ enum Mutation: CaseIterable {
             bytes = Self.join(lines)
             return "indent line \(i + 1) by \(delta)"
         case .extremeDistribution:
-            guard let r = Self.pickMatch(bytes, #"\b(constant|exponential|uniform|normal|lognormal|gamma|erlang|weibull|pareto)\([^)\n]*\)"#, &g)
-            else { return nil }
-            let d = g.pick(Self.distributions)
-            Self.replace(&bytes, r, d)
-            return "distribution -> \(d)"
+            return Self.substitute(&bytes, #"\b(constant|exponential|uniform|normal|lognormal|gamma|erlang|weibull|pareto)\([^)\n]*\)"#,
+                                   Self.distributions, &g, "distribution")
         case .wrongType:
-            guard let r = Self.pickMatch(bytes, #"(?<=: )[^\s{}\[\],#][^,}\]\n#]*"#, &g) else { return nil }
-            let value = g.pick(Self.values)
-            Self.replace(&bytes, r, value)
-            return "value -> \(value)"
+            return Self.substitute(&bytes, #"(?<=: )[^\s{}\[\],#][^,}\]\n#]*"#, Self.values, &g, "value")
         case .renameKey:
             guard let r = Self.pickMatch(bytes, #"[a-z_]+(?=:)"#, &g) else { return nil }
             let key = String(decoding: bytes[r], as: UTF8.self)
@@ -408,6 +396,15 @@ enum Mutation: CaseIterable {
         let m = matches[g.below(matches.count)].range
         let start = ns.substring(to: m.location).utf8.count
         return start..<(start + ns.substring(with: m).utf8.count)
+    }
+
+    /// Replaces one match of `pattern` (outside comments) by one of `choices`.
+    static func substitute(_ bytes: inout [UInt8], _ pattern: String, _ choices: [String], _ g: inout SplitMix64,
+                           _ what: String) -> String? {
+        guard let r = pickMatch(bytes, pattern, &g) else { return nil }
+        let choice = g.pick(choices)
+        replace(&bytes, r, choice)
+        return "\(what) -> '\(choice)'"
     }
 
     static func replace(_ bytes: inout [UInt8], _ range: Range<Int>, _ with: String) {
