@@ -46,18 +46,14 @@ struct ServiceSyntax {
 }
 
 extension ScenarioReader {
-    static let architectureKeys = ["network", "load_balancer", "routes", "services", "caches", "databases"]
-    static let serviceKeys = ["instances", "workers", "queue", "cores", "io", "load_balancer", "operations",
-                              "health_check", "autoscale"]
-
     /// `architecture:` — read in two passes: components first, then what refers to them
     /// (steps, routes), then the call graph is checked for cycles.
     func architecture(_ c: Cursor, workload: Workload) -> Architecture {
         guard let m = map(c) else { return Architecture(routes: [], services: []) }
-        m.checkKeys(Self.architectureKeys, diagnostics)
+        m.checkKeys(FormatKeys.architecture.names, diagnostics)
         var hop: Distribution = .constant(0)
         if let network = m["network"], let n = map(network, allowNull: true) {
-            n.checkKeys(["hop"], diagnostics)
+            n.checkKeys(FormatKeys.network.names, diagnostics)
             if let h = n["hop"], let d = distribution(h) { hop = d }
         }
         let balancer = m["load_balancer"].flatMap(balancer) ?? .roundRobin
@@ -92,7 +88,7 @@ extension ScenarioReader {
         for entry in m.entries {
             _ = name(entry, "service")
             guard let s = map(entry.value, expected: "a service {instances: …, operations: …}") else { continue }
-            s.checkKeys(Self.serviceKeys, diagnostics)
+            s.checkKeys(FormatKeys.service.names, diagnostics)
             var service = Service(name: entry.name, operations: [])
             // nil when `instances` is written but does not read (already reported).
             var instances: Int? = service.instances
@@ -120,7 +116,7 @@ extension ScenarioReader {
                 for op in o.entries {
                     _ = name(op, "operation")
                     guard let om = map(op.value, expected: "an operation {cpu: …, steps: […]}", allowNull: true) else { continue }
-                    om.checkKeys(["cpu", "steps"], diagnostics)
+                    om.checkKeys(FormatKeys.operation.names, diagnostics)
                     let cpu = om["cpu"].flatMap(distribution)
                     let steps = om["steps"].map(steps) ?? []
                     service.operations.append(Operation(name: op.name, cpu: cpu))

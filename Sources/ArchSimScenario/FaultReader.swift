@@ -2,8 +2,6 @@
 import ArchSimModel
 
 extension ScenarioReader {
-    static let faultKeys = ["at", "target", "kind", "factor", "for"]
-
     /// `faults:` — a list of `{at, target, kind: crash | slow, factor, for}`.
     func faults(_ c: Cursor, architecture: Architecture) -> [Fault] {
         guard let items = list(c, expected: "a list of faults") else { return [] }
@@ -11,7 +9,7 @@ extension ScenarioReader {
         var result: [Fault] = []
         for item in items {
             guard let m = map(item, expected: "a fault {at, target, kind}") else { continue }
-            m.checkKeys(Self.faultKeys, diagnostics)
+            m.checkKeys(FormatKeys.fault.names, diagnostics)
             let at = m.require("at", diagnostics).flatMap { duration($0, allowZero: true) }
             let target = m.require("target", diagnostics).flatMap { faultTarget($0, architecture, names) }
             var kind: FaultKind?

@@ -6,12 +6,6 @@ import ArchSimModel
 /// breaker; a service's health check and autoscaler; a database's failover. Each reader returns
 /// the description type's defaults for what is absent, and for what does not read (reported).
 extension ScenarioReader {
-    static let retryKeys = ["count", "backoff"]
-    static let circuitBreakerKeys = ["error_rate", "window", "min_calls", "open_for"]
-    static let healthCheckKeys = ["interval", "unhealthy_after"]
-    static let autoscaleKeys = ["min", "max", "target_utilization", "interval", "warmup"]
-    static let failoverKeys = ["after"]
-
     /// The `timeout`, `retries` and `circuit_breaker` keys beside `call:` in step `m`.
     func callPolicy(_ m: MapReader) -> CallPolicy {
         var policy = CallPolicy()
@@ -20,7 +14,7 @@ extension ScenarioReader {
             if v.node.text != nil {
                 policy.retries = retryCount(v) ?? 0
             } else if let r = map(v, expected: "a retry count or {count, backoff}") {
-                r.checkKeys(Self.retryKeys, diagnostics)
+                r.checkKeys(FormatKeys.retries.names, diagnostics)
                 policy.retries = r.require("count", diagnostics, "attempts after a failed one").flatMap(retryCount) ?? 0
                 if let b = r["backoff"], let d = distribution(b) { policy.backoff = d }
             }
@@ -36,7 +30,7 @@ extension ScenarioReader {
         guard let m = map(c, expected: "a circuit breaker {error_rate, window, min_calls, open_for} ({} for the defaults)") else {
             return nil
         }
-        m.checkKeys(Self.circuitBreakerKeys, diagnostics)
+        m.checkKeys(FormatKeys.circuitBreaker.names, diagnostics)
         var breaker = CircuitBreakerPolicy()
         if let v = m["error_rate"], let x = fraction(v) { breaker.errorRate = x }
         if let v = m["window"], let x = duration(v, allowZero: false) { breaker.window = x }
@@ -51,7 +45,7 @@ extension ScenarioReader {
     func healthCheck(_ c: Cursor) -> HealthCheck {
         var check = HealthCheck()
         guard let m = map(c, expected: "a health check {interval, unhealthy_after}") else { return check }
-        m.checkKeys(Self.healthCheckKeys, diagnostics)
+        m.checkKeys(FormatKeys.healthCheck.names, diagnostics)
         if let v = m["interval"], let x = duration(v, allowZero: false) { check.interval = x }
         if let v = m["unhealthy_after"], let x = integer(v, minimum: 1, "an integer ≥ 1", maximum: Limits.thresholdCount) {
             check.unhealthyAfter = x
@@ -69,7 +63,7 @@ extension ScenarioReader {
     /// its value when written) must lie between them.
     func autoscale(_ c: Cursor, instances: Int?, instancesGiven: Cursor?) -> Autoscale? {
         guard let m = map(c, expected: "an autoscaler {min, max, target_utilization, interval, warmup}") else { return nil }
-        m.checkKeys(Self.autoscaleKeys, diagnostics)
+        m.checkKeys(FormatKeys.autoscale.names, diagnostics)
         let minCursor = m.require("min", diagnostics, "fewest instances")
         let maxCursor = m.require("max", diagnostics, "most instances")
         let low = minCursor.flatMap { integer($0, minimum: 1, "an integer ≥ 1", maximum: Limits.instances) }
@@ -96,7 +90,7 @@ extension ScenarioReader {
     /// A database's `failover: {after}`: how long (ns, ≥ 0) before a replica is promoted.
     func failover(_ c: Cursor) -> Nanoseconds? {
         guard let m = map(c, expected: "a failover {after: duration}") else { return nil }
-        m.checkKeys(Self.failoverKeys, diagnostics)
+        m.checkKeys(FormatKeys.failover.names, diagnostics)
         return m.require("after", diagnostics, "a duration before a replica is promoted").flatMap { duration($0, allowZero: true) }
     }
 }

@@ -9,11 +9,6 @@ import Yams
 /// problem with its file, line, column and key path; if there is any, the loader throws them
 /// all at once as ``ScenarioErrors``. Cost: linear in the file, plus any CSV it reads.
 public enum ScenarioLoader {
-    static let topLevelKeys = [
-        "version", "name", "description", "seed", "duration", "warmup", "replications", "window",
-        "workload", "architecture", "faults",
-    ]
-
     /// Reads, validates and resolves a scenario file; throws ``ScenarioErrors`` with every
     /// problem found (not just the first). Relative paths inside resolve against the file's
     /// directory.
@@ -73,7 +68,7 @@ extension ScenarioReader {
     /// The top-level mapping. Returns nil only when there is nothing to build from.
     func scenario(_ c: Cursor, defaultName: String) -> Scenario? {
         guard let m = map(c, expected: "a mapping of scenario keys (name, duration, workload, architecture, …)") else { return nil }
-        m.checkKeys(ScenarioLoader.topLevelKeys, diagnostics)
+        m.checkKeys(FormatKeys.scenario.names, diagnostics)
         if let v = m["version"], let version = integer(v, minimum: 0, "a version number"), version != 1 {
             report(v, "unsupported version \(version); this ArchSim reads scenario format version 1")
         }

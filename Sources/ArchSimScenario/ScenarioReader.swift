@@ -172,7 +172,7 @@ final class ScenarioReader {
     /// `{policy: round_robin}`.
     func balancer(_ c: Cursor) -> BalancerPolicy? {
         guard let m = map(c) else { return nil }
-        m.checkKeys(["policy"], diagnostics)
+        m.checkKeys(FormatKeys.balancer.names, diagnostics)
         guard let policy = m.require("policy", diagnostics) else { return nil }
         return choice(policy, BalancerPolicy.self)
     }

@@ -4,10 +4,9 @@ import ArchSimModel
 
 extension ScenarioReader {
     /// The keys that say what a step is; each step has exactly one.
-    static let stepKinds = ["call", "parallel", "delay", "cpu", "cache_get", "cache_set", "cache_delete", "db_read", "db_write"]
-    /// Keys allowed beside one kind.
-    static let stepSideKeys = [("on_miss", "cache_get"), ("consistency", "db_read"),
-                               ("timeout", "call"), ("retries", "call"), ("circuit_breaker", "call")]
+    static let stepKinds = FormatKeys.stepKinds.map(\.name)
+    /// Keys allowed beside one kind: (key, kind).
+    static let stepSideKeys = FormatKeys.stepSideKeys.map { ($0.key.name, $0.owner) }
 
     /// `steps:` — a list of single-kind mappings.
     func steps(_ c: Cursor) -> [StepSyntax] {
@@ -18,7 +17,7 @@ extension ScenarioReader {
     private func step(_ c: Cursor) -> StepSyntax? {
         guard let m = map(c, expected: "a step (a mapping like {call: service.operation})") else { return nil }
         let kinds = m.entries.filter { Self.stepKinds.contains($0.name) }
-        let allowed = Self.stepKinds + Self.stepSideKeys.map(\.0)
+        let allowed = FormatKeys.stepKeys
         m.checkKeys(allowed, diagnostics)
         guard let kind = kinds.first else {
             if m.entries.allSatisfy({ allowed.contains($0.name) }) {

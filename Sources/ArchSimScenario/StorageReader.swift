@@ -3,10 +3,6 @@ import ArchSimKernel
 import ArchSimModel
 
 extension ScenarioReader {
-    static let cacheKeys = ["nodes", "capacity", "eviction", "ttl", "latency"]
-    static let databaseKeys = ["primary", "replicas", "reads_from", "replication_lag", "replica_balancer", "failover"]
-    static let replicaKeys = ["count", "connections", "read", "apply", "apply_workers"]
-
     /// `caches:` — name -> `{nodes, capacity, eviction, ttl, latency}`, in file order. A cache
     /// with a bad field is still listed (with defaults) so references to it resolve.
     func caches(_ c: Cursor) -> [Cache] {
@@ -17,7 +13,7 @@ extension ScenarioReader {
             var cache = Cache(name: entry.name, capacity: 1)
             defer { result.append(cache) }
             guard let f = map(entry.value, expected: "a cache {capacity: …}") else { continue }
-            f.checkKeys(Self.cacheKeys, diagnostics)
+            f.checkKeys(FormatKeys.cache.names, diagnostics)
             if let v = f["nodes"] { cache.nodes = count(v, maximum: Limits.cacheNodes) ?? 1 }
             if let v = f.require("capacity", diagnostics, "entries, all nodes together"),
                let capacity = count(v, maximum: Limits.cacheCapacity, why: "below 2^31") {
@@ -44,9 +40,9 @@ extension ScenarioReader {
             var database = Database(name: entry.name, primary: placeholder)
             defer { result.append(database) }
             guard let f = map(entry.value, expected: "a database {primary: …}") else { continue }
-            f.checkKeys(Self.databaseKeys, diagnostics)
+            f.checkKeys(FormatKeys.database.names, diagnostics)
             if let v = f.require("primary", diagnostics), let p = map(v, expected: "a server {connections, read, write}") {
-                p.checkKeys(["connections", "read", "write"], diagnostics)
+                p.checkKeys(FormatKeys.primary.names, diagnostics)
                 let connections = p.require("connections", diagnostics).flatMap { count($0, maximum: Limits.connections) }
                 let read = p.require("read", diagnostics, "a distribution").flatMap(distribution)
                 let write = p.require("write", diagnostics, "a distribution").flatMap(distribution)
@@ -61,7 +57,7 @@ extension ScenarioReader {
                 if v.node.text != nil {
                     count = replicaCount(v)
                 } else if let r = map(v, expected: "{count, connections, read, apply, apply_workers} or a replica count") {
-                    r.checkKeys(Self.replicaKeys, diagnostics)
+                    r.checkKeys(FormatKeys.replicas.names, diagnostics)
                     count = r.require("count", diagnostics).flatMap(replicaCount)
                     if let x = r["connections"] { database.replica.connections = self.count(x, maximum: Limits.connections) ?? 1 }
                     if let x = r["read"], let d = distribution(x) { database.replica.read = d }

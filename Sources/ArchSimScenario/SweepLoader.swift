@@ -40,6 +40,18 @@ public struct SweepDefinition: Sendable {
 /// Every point's scenario is read and checked before anything runs; a bad key path or value is
 /// reported at the sweep file's line and column.
 public enum SweepLoader {
+    /// Whether the file at `path` is a sweep rather than a scenario: a YAML mapping with
+    /// `scenario:` and `grid:` or `points:` at its top. False for anything that does not read
+    /// (the scenario reader then says what is wrong with it). Cost: one parse of the file.
+    public static func isSweep(path: String) -> Bool {
+        let d = Diagnostics()
+        guard let text = YAMLDocument.read(path: path, what: "sweep", reference: nil, d),
+              let root = YAMLDocument.compose(text, file: SourceFile(name: path, directory: ""), what: "sweep", d),
+              case .mapping(let mapping) = root else { return false }
+        let keys = Set(mapping.keys.compactMap(\.text))
+        return keys.contains("scenario") && (keys.contains("grid") || keys.contains("points"))
+    }
+
     public static func load(path: String) throws -> SweepDefinition {
         let reader = ScenarioReader(scenarioDirectory: FilePath.directory(of: path))
         let d = reader.diagnostics
@@ -48,7 +60,7 @@ public enum SweepLoader {
         guard let root = YAMLDocument.compose(text, file: source, what: "sweep", d) else { throw d.errors }
         let c = Cursor(node: root, file: source, path: "")
         guard let m = reader.map(c, expected: "a sweep: a mapping with scenario and grid (or points)") else { throw d.errors }
-        m.checkKeys(["scenario", "replications", "grid", "points"], d)
+        m.checkKeys(FormatKeys.sweep.names, d)
         let scenario = m.require("scenario", d, "the base scenario file").flatMap { reader.string($0) }
         let replications = m["replications"].flatMap(reader.positiveInteger)
         var parameters: [String] = []

@@ -3,13 +3,11 @@ import ArchSimKernel
 import ArchSimModel
 
 extension ScenarioReader {
-    static let workloadKeys = ["arrivals", "keys", "requests"]
-
     /// `workload:` — arrivals, key spaces, the request mix.
     func workload(_ c: Cursor) -> Workload {
         let fallback = Workload(arrivals: .open(process: .poisson, rate: .constant(1)), requestTypes: [])
         guard let m = map(c) else { return fallback }
-        m.checkKeys(Self.workloadKeys, diagnostics)
+        m.checkKeys(FormatKeys.workload.names, diagnostics)
         let arrivals = m.require("arrivals", diagnostics).flatMap(arrivals) ?? fallback.arrivals
         let keySpaces = m["keys"].map(keySpaces) ?? []
         let requestTypes = m.require("requests", diagnostics).map { requests($0, keySpaces: keySpaces) } ?? []
@@ -18,7 +16,7 @@ extension ScenarioReader {
 
     private func arrivals(_ c: Cursor) -> Arrivals? {
         guard let m = map(c) else { return nil }
-        let openKeys = ["kind", "process", "rate", "profile"], closedKeys = ["kind", "users", "think"]
+        let openKeys = FormatKeys.openArrivals.names, closedKeys = FormatKeys.closedArrivals.names
         guard let kindCursor = m.require("kind", diagnostics, "open or closed"),
               let kind = text(kindCursor, "open | closed") else {
             m.checkKeys(openKeys + closedKeys.dropFirst(), diagnostics)
@@ -66,7 +64,7 @@ extension ScenarioReader {
         var ok = true
         for item in items {
             guard let m = map(item, expected: "a point {at: …, rate: …}") else { ok = false; continue }
-            m.checkKeys(["at", "rate"], diagnostics)
+            m.checkKeys(FormatKeys.ratePoint.names, diagnostics)
             let at = m.require("at", diagnostics).flatMap { duration($0, allowZero: true) }
             let rate = m.require("rate", diagnostics).flatMap { self.rate($0, allowZero: true) }
             guard let at, let rate else { ok = false; continue }
@@ -90,7 +88,7 @@ extension ScenarioReader {
         for entry in m.entries {
             _ = name(entry, "key space")
             guard let space = map(entry.value, expected: "a key space {count: N, popularity: …}") else { continue }
-            space.checkKeys(["count", "popularity"], diagnostics)
+            space.checkKeys(FormatKeys.keySpace.names, diagnostics)
             let countCursor = space.require("count", diagnostics)
             var keys = countCursor.flatMap { integer($0, minimum: 1, "a positive integer") }
             let popularity = space["popularity"].flatMap(popularity) ?? .uniform
@@ -138,7 +136,7 @@ extension ScenarioReader {
                 report(entry.key, "'all' is reserved for the total row of summary.csv; choose another request type name")
             }
             guard let request = map(entry.value, expected: "a request type {weight: …}", allowNull: true) else { continue }
-            request.checkKeys(["weight", "key", "timeout"], diagnostics)
+            request.checkKeys(FormatKeys.request.names, diagnostics)
             let weight = request["weight"].flatMap { number($0, "a non-negative number", maximum: Limits.weight) { $0 >= 0 } } ?? 1
             var keySpace: Int?
             if let key = request["key"], let keyName = text(key, "a key space name") {
