@@ -195,6 +195,7 @@ struct Check: ParsableCommand {
         var problems: [String] = []
         for file in files {
             do {
+                if let ok = try checkSweepFile(file) { print(ok); continue }
                 let s = try ScenarioLoader.load(path: file)
                 print("\(file): ok — \(s.workload.requestTypes.count) request types, \(s.architecture.services.count) services, "
                       + "\(s.replications) × \(formatDuration(s.duration))")
