@@ -13,7 +13,9 @@ import DequeModule
 ///
 /// The pool knows nothing of events: it tells its owner what happened (``Admission``,
 /// ``Handoff``) and the owner schedules what follows. It keeps its own time-weighted gauges of
-/// busy slots and queue length. Every operation is O(1) but ``cancel(_:)`` (O(waiting)).
+/// busy slots and queue length. Every operation is O(1) but ``cancel(_:at:)`` and
+/// ``clear(at:)`` (O(waiting)). A wait deadline is the owner's: it schedules a timeout event and
+/// calls ``cancel(_:at:)`` if the task still waits.
 package struct Pool {
     /// A task waiting for a slot and since when (ns).
     package struct Waiter: Equatable {
