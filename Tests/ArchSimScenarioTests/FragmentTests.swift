@@ -174,17 +174,23 @@ final class FragmentTests: XCTestCase {
         XCTAssertTrue(a.services[0].operations[0].steps.isEmpty)
     }
 
-    /// The steps fragment and the caches/databases fragment together.
-    func testStepsAndStorageFragments() throws {
-        let s = try load(minimal(services: """
+    /// The steps fragment (in `front.checkout`, with the services it calls) and the
+    /// caches/databases fragment, in one scenario.
+    static var stepsAndStorageScenario: String {
+        minimal(services: """
             front:
               operations:
                 checkout:
-        \(Self.indent(Self.stepsFragment, 10))
+        \(indent(stepsFragment, 10))
             payment: {operations: {charge: {cpu: constant(1ms)}}}
             user: {operations: {profile: {}}}
             product: {operations: {stock: {}}}
-        """, more: Self.storageFragment))
+        """, more: storageFragment)
+    }
+
+    /// The steps fragment and the caches/databases fragment together.
+    func testStepsAndStorageFragments() throws {
+        let s = try load(Self.stepsAndStorageScenario)
         let st = steps(s, "front", "checkout")
         XCTAssertEqual(st.count, 9)
         guard case let .call(payment, policy) = st[0] else { return XCTFail("\(st[0])") }

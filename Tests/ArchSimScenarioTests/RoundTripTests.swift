@@ -66,15 +66,7 @@ final class RoundTripTests: XCTestCase {
         let scenarios = [
             "duration: 1m\n\(f.workloadFragment)\narchitecture:\n  routes: {view_product: app.op, place_order: app.op}\n  services: {app: {operations: {op: {}}}}",
             "duration: 1m\nworkload:\n  arrivals: {kind: open, rate: 10/s}\n  requests: {view_product: {weight: 1}, place_order: {weight: 1}}\n\(f.architectureFragment)",
-            minimal(services: """
-                front:
-                  operations:
-                    checkout:
-            \(f.indent(f.stepsFragment, 10))
-                payment: {operations: {charge: {cpu: constant(1ms)}}}
-                user: {operations: {profile: {}}}
-                product: {operations: {stock: {}}}
-            """, more: f.storageFragment),
+            f.stepsAndStorageScenario,
             minimal(more: f.storageFragment, extra: f.faultsFragment),
             scenario(workload: "  arrivals: {kind: open, rate: 7200/h}\n  requests: {req: {weight: 1}}", architecture: """
               network: {hop: exponential(mean=100us)}
