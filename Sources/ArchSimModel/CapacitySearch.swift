@@ -115,8 +115,11 @@ public enum CapacitySearch {
     }
 
     /// Searches to a relative precision of `tolerance` (default 1%). `progress` hears each factor tried.
+    /// Doubling stops at `largestLoad` (requests per second, or users for a closed workload) or
+    /// at ×10⁶: an objective that never fails must not grow the model until the machine runs out
+    /// of memory. `fails` is then that bound, unverified.
     public static func search(_ scenario: Scenario, objectives: [ServiceLevelObjective], jobs: Int,
-                              tolerance: Double = 0.01,
+                              tolerance: Double = 0.01, largestLoad: (rate: Double, users: Double) = (.infinity, .infinity),
                               progress: ((Double, Bool) -> Void)? = nil) throws -> Result {
         var evaluations = 0
         func holds(_ factor: Double) throws -> Bool {
@@ -145,11 +148,8 @@ public enum CapacitySearch {
                 replications *= 2
             }
         }
-        // Doubling stops at the largest load a scenario may have (10⁷ requests/s, 10⁶ users,
-        // as the format bounds them) or ×10⁶: an objective that never fails must not grow the
-        // model until the machine runs out of memory. `fails` is then that bound, unverified.
         let (base, closed) = baseRate(scenario)
-        let largest = min(1e6, base > 0 ? (closed ? 1e6 : 1e7) / base : 1e6)
+        let largest = min(1e6, base > 0 ? (closed ? largestLoad.users : largestLoad.rate) / base : 1e6)
         var lo = 1.0, hi = 1.0
         if try holds(1) {
             while true { lo = hi; hi = min(hi * 2, largest); if hi <= lo { break }; if !(try holds(hi)) { break } }

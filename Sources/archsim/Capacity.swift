@@ -89,7 +89,9 @@ struct Capacity: ParsableCommand {
         let line = ProgressLine(label: "\(scenario.name) capacity", enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }
         var tried = 0
-        return try CapacitySearch.search(scenario, objectives: objectives, jobs: options.jobs, tolerance: tolerance) { factor, ok in
+        // No further than the largest load a scenario may have.
+        return try CapacitySearch.search(scenario, objectives: objectives, jobs: options.jobs, tolerance: tolerance,
+                                         largestLoad: (Limits.maximumRate, Double(Limits.users))) { factor, ok in
             tried += 1
             line.message("tried ×\(String(format: "%.4f", factor)): \(ok ? "holds" : "fails") (\(tried) points)")
         }
