@@ -100,4 +100,14 @@ final class PoolTests: XCTestCase {
         }
         XCTAssertEqual((0..<6).map { start[Int32($0)]! }, [0, 0, 1, 1, 2, 2])
     }
+
+    /// A pool whose owner measures elsewhere keeps no gauges, and works the same.
+    func testUngaugedPoolKeepsNoGauges() {
+        var pool = Pool(slots: 1, gauged: false)
+        XCTAssertEqual(pool.acquire(a, at: 0), .granted)
+        XCTAssertEqual(pool.acquire(b, at: 10), .queued)
+        XCTAssertEqual(pool.release(at: 30), .task(b, waited: 20))
+        XCTAssertEqual(pool.busyGauge.mean(until: 100), 0)
+        XCTAssertEqual(pool.queueGauge.mean(until: 100), 0)
+    }
 }

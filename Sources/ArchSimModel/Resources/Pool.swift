@@ -53,15 +53,20 @@ package struct Pool {
     package private(set) var waiting = Deque<Waiter>()
     /// Anonymous urgent waiters, served before `waiting`.
     package private(set) var urgent = 0
+    /// Whether the pool keeps the two gauges below. A service tier measures busy workers and
+    /// queue length per tier, all its instances in one gauge (the recorder's), so its instances'
+    /// pools keep none: the same bookkeeping twice on every request would be waste.
+    package let gauged: Bool
     /// Busy slots over time (reset by ``restartGauges(at:)`` at the end of the warm-up).
     package private(set) var busyGauge = TimeWeighted()
     /// Waiting tasks over time (urgent waiters are not counted).
     package private(set) var queueGauge = TimeWeighted()
 
-    package init(slots: Int, queueBound: Int? = nil) {
+    package init(slots: Int, queueBound: Int? = nil, gauged: Bool = true) {
         precondition(slots > 0, "a pool needs at least one slot")
         self.slots = slots
         self.queueBound = queueBound ?? Int.max
+        self.gauged = gauged
     }
 
     /// Whether a slot is free now.
@@ -78,7 +83,7 @@ package struct Pool {
         }
         guard ignoringBound || waiting.count < queueBound else { return .rejected }
         waiting.append(Waiter(task: task, since: now))
-        queueGauge.add(1, at: now)
+        if gauged { queueGauge.add(1, at: now) }
         return .queued
     }
 
@@ -93,7 +98,7 @@ package struct Pool {
     /// Takes a free slot.
     @inline(__always) package mutating func take(at now: Int64) {
         busy += 1
-        busyGauge.add(1, at: now)
+        if gauged { busyGauge.add(1, at: now) }
     }
 
     /// A slot is given back: it goes to an urgent waiter, else to the longest-waiting task,
@@ -105,11 +110,11 @@ package struct Pool {
             return .urgent
         }
         if let next = waiting.popFirst() {
-            queueGauge.add(-1, at: now)
+            if gauged { queueGauge.add(-1, at: now) }
             return .task(next.task, waited: now - next.since)
         }
         busy -= 1
-        busyGauge.add(-1, at: now)
+        if gauged { busyGauge.add(-1, at: now) }
         return .freed
     }
 
@@ -118,7 +123,7 @@ package struct Pool {
     package mutating func cancel(_ task: TaskID, at now: Int64) -> Bool {
         guard let i = waiting.firstIndex(where: { $0.task == task }) else { return false }
         waiting.remove(at: i)
-        queueGauge.add(-1, at: now)
+        if gauged { queueGauge.add(-1, at: now) }
         return true
     }
 
@@ -126,8 +131,8 @@ package struct Pool {
     /// that were waiting, longest-waiting first.
     @discardableResult
     package mutating func clear(at now: Int64) -> Deque<Waiter> {
-        busyGauge.add(-Double(busy), at: now)
-        queueGauge.add(-Double(waiting.count), at: now)
+        if gauged { busyGauge.add(-Double(busy), at: now) }
+        if gauged { queueGauge.add(-Double(waiting.count), at: now) }
         let dropped = waiting
         busy = 0
         urgent = 0

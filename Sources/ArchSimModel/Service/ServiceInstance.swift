@@ -30,7 +30,8 @@ package struct ServiceInstance {
 
     package init(service: Int32, workers: Int, queueCapacity: Int?, cores: Int?) {
         self.service = service
-        self.workers = Pool(slots: workers, queueBound: queueCapacity)
+        // The tier's busy and queue gauges are the recorder's (one for all instances).
+        self.workers = Pool(slots: workers, queueBound: queueCapacity, gauged: false)
         if let cores { cpu = ProcessorSharing(cores: cores) }
         sharesCores = cores != nil
     }
