@@ -7,7 +7,7 @@ import ArchSimStats
 /// request does). Deterministic: the same scenario gives the same estimate on every machine.
 ///
 /// It is an estimate, not a bound. Memory counts what the model allocates for its size
-/// (instances, cache slots, per-key state, histograms, timeseries rows kept until the end), not
+/// (instances, cache and buffer-pool slots, per-key state, histograms, timeseries rows kept until the end), not
 /// the requests in flight: an overloaded open workload keeps every waiting request, and grows
 /// with simulated time (components.csv's queue lengths show it).
 public struct PreflightEstimate: Sendable {
@@ -41,7 +41,11 @@ public struct PreflightEstimate: Sendable {
         let replications = Double(scenario.replications)
         concurrent = max(1, min(jobs, scenario.replications))
         let instances = arch.services.reduce(0.0) { $0 + Double(max($1.instances, $1.autoscale?.max ?? 0)) }
+        // Cache slots, and buffer-pool rows (the same store), of every server that keeps them.
         let cacheSlots = arch.caches.reduce(0.0) { $0 + Double($1.capacity) }
+            + arch.databases.reduce(0.0) {
+                $0 + Double($1.primary.bufferPool?.capacity ?? 0) + Double($1.replicaCount * ($1.replica.bufferPool?.capacity ?? 0))
+            }
         let servers = arch.databases.reduce(0.0) { $0 + Double(1 + $1.replicaCount) }
         // Per-key state: every database written by a request whose key comes from a space keeps
         // 8 bytes for each key of that space (the sequence number of its last write).

@@ -164,6 +164,8 @@ public final class Simulation {
         case .queryDone: queryDone(TaskID(index), generation: generation)
         case .shipArrive: shipArrive(ServerID(packed: index), generation: generation)
         case .applyDone: applyDone(ServerID(packed: index), token: generation)
+        case .diskDone: diskDone(TaskID(index), generation: generation)
+        case .flushDone: flushDone(ServerID(packed: index), generation: generation)
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
         case .healthDown: healthDown(index)
@@ -290,7 +292,7 @@ public enum Failure: UInt8, Sendable {
 /// Kinds of events, packed in a payload's top byte.
 package enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
-    case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone
+    case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone, diskDone, flushDone
     case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
     @inline(__always) package func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {

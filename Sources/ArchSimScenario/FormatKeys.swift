@@ -22,6 +22,8 @@ indirect enum ValueKind: Sendable {
     case number(allowZero: Bool, maximum: Double)
     /// One of these words.
     case choice([String])
+    /// `true` or `false`.
+    case boolean
     /// `service.operation`.
     case operation
     /// A fault target: `app[0]`, `product_cache[1]`, `main.primary`, `main.replica[2]`.
@@ -236,8 +238,24 @@ enum FormatKeys {
     ])
     static let primary = KeyTable(id: "primary", summary: "A database server.", keys: [
         Key("connections", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Queries executing at once.", required: true),
-        Key("read", .distribution, "Time of a read.", required: true),
+        Key("read", .distribution, "Time of a read (whose row is in memory, with a buffer pool).", required: true),
         Key("write", .distribution, "Time of a write.", required: true),
+    ] + storage)
+    /// Version 1.1 keys a primary and its replicas take alike.
+    static let storage = [
+        Key("max_connections", .integer(minimum: 1, maximum: UInt64(Limits.connections)),
+            "Queries present at once, executing or waiting (≥ connections); past it a query is rejected."),
+        Key("buffer_pool", .map(bufferPool), "Rows kept in memory (LRU); a keyed read that misses reads its row from disk."),
+        Key("disks", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Disk reads at once (default unbounded)."),
+        Key("commit", .map(commit), "Every write waits for its redo-log flush."),
+    ]
+    static let bufferPool = KeyTable(id: "buffer_pool", summary: "A database server's buffer pool.", keys: [
+        Key("capacity", .integer(minimum: 1, maximum: UInt64(Limits.cacheCapacity)), "Rows kept in memory.", required: true),
+        Key("miss", .distribution, "The disk read of a row not in memory.", required: true),
+    ])
+    static let commit = KeyTable(id: "commit", summary: "A database server's redo log.", keys: [
+        Key("flush", .distribution, "Time of one log flush, whatever its size.", required: true),
+        Key("group", .boolean, "true: a flush takes every commit waiting when it starts (default false)."),
     ])
     static let replicas = KeyTable(id: "replicas", summary: "The replicas of a database.", keys: [
         Key("count", .integer(minimum: 0, maximum: UInt64(Limits.replicas)), "How many replicas.", required: true),
@@ -245,7 +263,7 @@ enum FormatKeys {
         Key("read", .distribution, "Time of a read on a replica."),
         Key("apply", .distribution, "Time to apply one replicated write."),
         Key("apply_workers", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Replicated writes applied at once."),
-    ])
+    ] + storage)
 
     // MARK: Faults
 

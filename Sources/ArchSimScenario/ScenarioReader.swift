@@ -160,6 +160,18 @@ final class ScenarioReader {
         }
     }
 
+    /// `true` or `false`.
+    func boolean(_ c: Cursor) -> Bool? {
+        guard let text = text(c, "true or false") else { return nil }
+        switch text {
+        case "true": return true
+        case "false": return false
+        default:
+            report(c, "expected true or false, got \(c.node.described)")
+            return nil
+        }
+    }
+
     /// One of an enumeration's raw values, with a did-you-mean.
     func choice<E: RawRepresentable & CaseIterable>(_ c: Cursor, _ type: E.Type) -> E? where E.RawValue == String {
         let names = E.allCases.map(\.rawValue)

@@ -82,6 +82,9 @@ public enum ScenarioSchema {
                                                 ("maximum", .number(ValueSyntax.format(maximum)))]
                 fields.append(("anyOf", .array([.object(bounds), numericText()])))
             case .choice(let words): fields.append(("enum", .array(words.map(JSON.string))))
+            case .boolean:
+                fields.append(("anyOf", .array([.object([("type", .string("boolean"))]),
+                                                .object([("enum", .array([.string("true"), .string("false")]))])])))
             case .operation: fields += [("type", .string("string")), ("pattern", .string(ScenarioSchema.operation))]
             case .faultTarget: fields += [("type", .string("string")), ("pattern", .string(ScenarioSchema.faultTarget))]
             case .map(let table, let nullable):

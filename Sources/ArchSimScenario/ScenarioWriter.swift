@@ -270,7 +270,7 @@ public struct ScenarioWriter: Sendable {
             entry("connections", int(d.primary.connections), pp),
             entry("read", try distribution(d.primary.read, pp + ".read"), pp),
             entry("write", try distribution(d.primary.write, pp + ".write"), pp),
-        ]), p)]
+        ] + (try storage(d.primary, inheriting: nil, pp))), p)]
         // What the reader fills in when a key is absent.
         let defaults = Database(name: d.name, primary: d.primary, replicaCount: d.replicaCount)
         if d.replicaCount > 0 || d.replica != defaults.replica || d.applyWorkers != defaults.applyWorkers {
@@ -279,6 +279,7 @@ public struct ScenarioWriter: Sendable {
                      entry("read", try distribution(d.replica.read, rp + ".read"), rp)]
             if d.replica.write != d.primary.write { r.append(entry("apply", try distribution(d.replica.write, rp + ".apply"), rp)) }
             if d.applyWorkers != defaults.applyWorkers { r.append(entry("apply_workers", int(d.applyWorkers), rp)) }
+            r += try storage(d.replica, inheriting: d.primary, rp)
             e.append(entry("replicas", .mapping(r), p))
         }
         if d.replicaCount > 0 || d.readsFrom != defaults.readsFrom { e.append(entry("reads_from", .scalar(d.readsFrom.rawValue), p)) }
@@ -292,6 +293,34 @@ public struct ScenarioWriter: Sendable {
             e.append(entry("failover", .mapping([entry("after", duration(after), p + ".failover")]), p))
         }
         return .mapping(e)
+    }
+
+    /// A server's version 1.1 keys; for replicas, only those that differ from the primary's
+    /// (which they inherit). A replica cannot drop a mechanism its primary has.
+    private func storage(_ s: DatabaseServer, inheriting primary: DatabaseServer?, _ p: String) throws(ScenarioWriterError) -> [YAMLEntry] {
+        func differs<T: Equatable>(_ key: String, _ value: T?, _ inherited: T?) throws(ScenarioWriterError) -> T? {
+            guard value != inherited else { return nil }
+            guard let value else {
+                throw ScenarioWriterError(keyPath: "\(p).\(key)", message: "replicas cannot be written without the primary's \(key)")
+            }
+            return value
+        }
+        var e: [YAMLEntry] = []
+        if let n = try differs("max_connections", s.maxConnections, primary?.maxConnections) {
+            e.append(entry("max_connections", int(n), p))
+        }
+        if let b = try differs("buffer_pool", s.bufferPool, primary?.bufferPool) {
+            let bp = p + ".buffer_pool"
+            e.append(entry("buffer_pool", .mapping([entry("capacity", int(b.capacity), bp),
+                                                    entry("miss", try distribution(b.miss, bp + ".miss"), bp)]), p))
+        }
+        if let n = try differs("disks", s.disks, primary?.disks) { e.append(entry("disks", int(n), p)) }
+        if let c = try differs("commit", s.commit, primary?.commit) {
+            let cp = p + ".commit"
+            e.append(entry("commit", .mapping([entry("flush", try distribution(c.flush, cp + ".flush"), cp),
+                                               entry("group", .scalar(c.group ? "true" : "false"), cp)]), p))
+        }
+        return e
     }
 
     // MARK: Faults

@@ -47,6 +47,7 @@ extension ScenarioReader {
                 let read = p.require("read", diagnostics, "a distribution").flatMap(distribution)
                 let write = p.require("write", diagnostics, "a distribution").flatMap(distribution)
                 database.primary = DatabaseServer(connections: connections ?? 1, read: read ?? .constant(0), write: write ?? .constant(0))
+                storageKeys(p, into: &database.primary)
             }
             // Replicas default to the primary's server: same connections, reads, and writes applied as fast.
             database.replica = database.primary
@@ -64,6 +65,12 @@ extension ScenarioReader {
                     if let x = r["apply"], let d = distribution(x) { database.replica.write = d }
                     if let x = r["apply_workers"], let n = integer(x, minimum: 1, "an integer ≥ 1", maximum: Limits.connections) {
                         database.applyWorkers = n
+                    }
+                    storageKeys(r, into: &database.replica)
+                    if r["connections"] != nil, r["max_connections"] == nil, let max = database.replica.maxConnections,
+                       max < database.replica.connections {
+                        report(r["connections"]!, "replicas.connections \(database.replica.connections) is more than the "
+                               + "max_connections \(max) they take from the primary; give replicas their own max_connections")
                     }
                 }
                 database.replicaCount = count ?? 0
@@ -86,6 +93,31 @@ extension ScenarioReader {
             }
         }
         return result
+    }
+
+    /// A server's version 1.1 keys: `max_connections`, `buffer_pool`, `disks`, `commit`.
+    private func storageKeys(_ m: MapReader, into server: inout DatabaseServer) {
+        if let v = m["max_connections"], let n = count(v, maximum: Limits.connections) {
+            server.maxConnections = n
+            if n < server.connections {
+                report(v, "max_connections \(n) is less than connections \(server.connections): it counts queries executing and waiting")
+            }
+        }
+        if let v = m["buffer_pool"], let b = map(v, expected: "a buffer pool {capacity, miss}") {
+            b.checkKeys(FormatKeys.bufferPool.names, diagnostics)
+            let capacity = b.require("capacity", diagnostics, "rows kept in memory").flatMap {
+                count($0, maximum: Limits.cacheCapacity, why: "below 2^31")
+            }
+            let miss = b.require("miss", diagnostics, "a distribution").flatMap(distribution)
+            if let capacity, let miss { server.bufferPool = BufferPool(capacity: capacity, miss: miss) }
+        }
+        if let v = m["disks"], let n = count(v, maximum: Limits.connections) { server.disks = n }
+        if let v = m["commit"], let c = map(v, expected: "a commit {flush, group}") {
+            c.checkKeys(FormatKeys.commit.names, diagnostics)
+            let flush = c.require("flush", diagnostics, "a distribution").flatMap(distribution)
+            let group = c["group"].flatMap(boolean) ?? false
+            if let flush { server.commit = CommitLog(flush: flush, group: group) }
+        }
     }
 
     private func replicaCount(_ c: Cursor) -> Int? {

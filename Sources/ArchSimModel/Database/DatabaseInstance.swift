@@ -12,6 +12,9 @@ package struct DatabaseInstance {
     package struct Write {
         package var seq: Int64
         package var committedAt: Int64
+        /// The row written (`.max` for none): a replica's apply brings it into its
+        /// buffer pool.
+        package var key: UInt64 = .max
     }
     /// A write being applied, or applied and waiting for earlier ones to become visible.
     package struct Apply {
@@ -27,6 +30,8 @@ package struct DatabaseInstance {
     /// Connections: queries executing at once; more wait in FIFO order. Apply jobs wait ahead of
     /// queries (urgent waiters).
     package private(set) var connections: Pool
+    /// Queries present (executing or waiting) past which a query is rejected (`Int.max`: none).
+    package let maxConnections: Int
     package let read: Sampler
     /// Write time at the primary; apply time of a replicated write at a replica.
     package let write: Sampler
@@ -37,6 +42,12 @@ package struct DatabaseInstance {
     package var slowFactor = 1.0
     /// Bumped by a crash: queries started before it are lost.
     package private(set) var epoch: UInt32 = 0
+    /// Rows in memory; nil: every read costs `read` alone.
+    package private(set) var bufferPool: BufferPoolCache?
+    /// Disk reads at once (nil: unbounded, no queue).
+    package private(set) var disks: Pool?
+    /// The redo log writes wait for; nil: a write is durable when it ends.
+    package private(set) var log: RedoLog?
 
     // Replication (replicas).
     /// Sequence number of the last write visible here (all earlier ones are too).
@@ -63,6 +74,10 @@ package struct DatabaseInstance {
 
     // Statistics after the warm-up.
     package private(set) var wait = LatencyHistogram()
+    /// Waits for a disk of reads that missed the buffer pool (only with `disks`).
+    package private(set) var diskWait = LatencyHistogram()
+    /// Queries rejected past `maxConnections`.
+    package private(set) var rejected = 0
     package private(set) var served = 0
     /// Reads among `served`.
     package private(set) var reads = 0
@@ -73,26 +88,83 @@ package struct DatabaseInstance {
         self.name = name
         self.role = role
         connections = Pool(slots: server.connections)
+        maxConnections = server.maxConnections ?? Int.max
         read = Sampler(distribution: server.read, stream: streams.stream("database.\(name).read"))
         write = Sampler(distribution: server.write, stream: streams.stream("database.\(name).write"))
+        bufferPool = server.bufferPool.map { BufferPoolCache($0, name: name, streams: streams) }
+        disks = server.disks.map { Pool(slots: $0) }
+        log = server.commit.map { RedoLog($0, name: name, streams: streams) }
     }
 
     package var isUpReplica: Bool { role == .replica && !down }
 
     // MARK: Queries
 
-    /// A query arrives: it takes a connection now or waits for one.
-    package mutating func admit(_ task: TaskID, at now: Int64) -> Pool.Admission {
+    /// A query arrives: it takes a connection now or waits for one, or is rejected when
+    /// `maxConnections` queries are present already (`counted`: after the warm-up).
+    package mutating func admit(_ task: TaskID, at now: Int64, counted: Bool) -> Pool.Admission {
+        guard open < maxConnections else {
+            if counted { rejected += 1 }
+            return .rejected
+        }
         open += 1
         return connections.acquire(task, at: now)
     }
 
-    /// A query that holds a connection starts: records its wait (`counted`: after the warm-up)
-    /// and returns its execution time.
-    package mutating func startQuery(isRead: Bool, waited: Int64, counted: Bool) -> Int64 {
-        if counted { wait.record(waited) }
-        return stretched(isRead ? read.sample() : write.sample())
+    /// How a query that holds a connection goes on.
+    package enum QueryStart {
+        /// It executes for this long (ns).
+        case run(Int64)
+        /// Its row missed the buffer pool and it holds a disk for this long (ns); then it
+        /// executes for its read time.
+        case diskRead(Int64)
+        /// Its row missed and it waits for a disk.
+        case waitForDisk
     }
+
+    /// `task`'s query, holding a connection, starts: records its wait (`counted`: after the
+    /// warm-up). A keyed read looks its row up in the buffer pool; a write brings its row in.
+    package mutating func startQuery(_ task: TaskID, isRead: Bool, key: UInt64?, waited: Int64, at now: Int64,
+                                     counted: Bool) -> QueryStart {
+        if counted { wait.record(waited) }
+        guard bufferPool != nil, let key else { return .run(stretched(isRead ? read.sample() : write.sample())) }
+        guard isRead else {
+            bufferPool!.bringIn(key)
+            return .run(stretched(write.sample()))
+        }
+        if bufferPool!.read(key, counted: counted) { return .run(stretched(read.sample())) }
+        guard disks != nil else {
+            // Unbounded disks: the miss and the read in one stretch of time.
+            let miss = bufferPool!.miss.sample()
+            return .run(stretched(Distribution.saturatingNanoseconds(Double(miss) + Double(read.sample()))))
+        }
+        switch disks!.acquire(task, at: now) {
+        case .granted: return .diskRead(startDiskRead(waited: 0, counted: counted))
+        default: return .waitForDisk
+        }
+    }
+
+    /// A read that waited `waited` ns was handed a disk: its disk read time.
+    package mutating func startDiskRead(waited: Int64, counted: Bool) -> Int64 {
+        if counted { diskWait.record(waited) }
+        return stretched(bufferPool!.miss.sample())
+    }
+
+    /// A disk read ended: the disk goes to the next waiting read (the handoff), and the read
+    /// that ended executes for the returned time.
+    package mutating func diskReadEnded(at now: Int64) -> (handoff: Pool.Handoff, readTime: Int64) {
+        let handoff = disks!.release(at: now)
+        return (handoff, stretched(read.sample()))
+    }
+
+    /// A write that ended waits for its commit to be durable (a server with a redo log).
+    /// Returns the length of a flush that starts now.
+    package mutating func awaitCommit(_ task: TaskID, at now: Int64) -> Int64? { log!.append(task, at: now) }
+
+    /// The redo log's flush ended: how many commits are durable (see ``RedoLog``).
+    package mutating func flushEnded(counted: Bool) -> Int { log!.flushEnded(counted: counted) }
+    package mutating func takeDurable(at now: Int64, counted: Bool) -> TaskID { log!.takeDurable(at: now, counted: counted) }
+    package mutating func startNextFlush() -> Int64? { log!.startNextFlush() }
 
     /// A read here missed a committed write.
     package mutating func countStaleRead() { staleReads += 1 }
@@ -162,6 +234,7 @@ package struct DatabaseInstance {
         applyToken &+= 1
         let token = applyToken & 0xFF_FFFF
         applying.append(Apply(write: write, token: token, done: false))
+        if write.key != .max { bufferPool?.bringIn(write.key) }
         return (token, stretched(self.write.sample()))
     }
 
@@ -192,6 +265,9 @@ package struct DatabaseInstance {
         down = true
         epoch &+= 1
         connections.clear(at: now)
+        disks?.clear(at: now)
+        log?.clear()
+        bufferPool?.clear()
         open = 0
         applyRunning = 0
         while let job = applying.popLast() { relay.prepend(job.write) }
@@ -229,7 +305,10 @@ package struct DatabaseInstance {
     /// Work queued here (queries, relayed, shipping and applying writes): memory diagnostics.
     package var queuedWork: Int { connections.waiting.count + relay.count + shipping.count + applying.count }
 
-    package mutating func restartGauges(at now: Int64) { connections.restartGauges(at: now) }
+    package mutating func restartGauges(at now: Int64) {
+        connections.restartGauges(at: now)
+        disks?.restartGauges(at: now)
+    }
 
     package func result(seconds: Double, end: Int64, committed: Int64) -> DatabaseServerResult {
         DatabaseServerResult(throughput: Double(served) / seconds,
@@ -239,6 +318,11 @@ package struct DatabaseInstance {
                              lagP50Ms: lag.count > 0 ? lag.percentile(50) / 1e6 : nil,
                              lagP99Ms: lag.count > 0 ? lag.percentile(99) / 1e6 : nil,
                              served: served, reads: reads, orderViolations: orderViolations,
-                             visible: visible, committed: committed)
+                             visible: visible, committed: committed, rejected: rejected,
+                             hitRatio: bufferPool?.hitRatio,
+                             diskWaitMs: disks == nil || diskWait.count == 0 ? nil : diskWait.mean / 1e6,
+                             diskUtilization: disks.map { $0.busyGauge.mean(until: end) / Double($0.slots) },
+                             commitMs: log.flatMap { $0.commitTime.count > 0 ? $0.commitTime.mean / 1e6 : nil },
+                             flushBatch: log?.meanBatch)
     }
 }

@@ -134,27 +134,75 @@ package struct ReplicaSet {
     // MARK: Queries
 
     /// What happened to a query that reached its server.
-    package enum Arrival { case down, granted, queued }
+    package enum Arrival { case down, granted, queued, rejected }
 
-    /// `task`'s query reaches server `s`: it fails (down), takes a connection, or waits.
+    /// `task`'s query reaches server `s`: it fails (down), takes a connection, waits, or is
+    /// rejected (`max_connections`).
     package mutating func admit(_ task: TaskID, server s: Int, at now: Int64) -> Arrival {
         guard !servers[s].down else { return .down }
-        return servers[s].admit(task, at: now) == .granted ? .granted : .queued
+        switch servers[s].admit(task, at: now, counted: now >= measuredFrom) {
+        case .granted: return .granted
+        case .queued: return .queued
+        case .rejected: return .rejected
+        }
     }
 
-    /// A query holding a connection at server `s` starts. Returns its execution time, whether
-    /// it reads stale data (a replica read of a key with a committed write not visible there),
-    /// and the server's epoch.
-    package mutating func startQuery(server s: Int, isRead: Bool, key: UInt64?, waited: Int64,
-                             at now: Int64) -> (time: Int64, stale: Bool, epoch: UInt32) {
+    /// `task`'s query holding a connection at server `s` starts. Returns how it goes on
+    /// (executes, reads a row from disk, or waits for a disk), whether it reads stale data (a
+    /// replica read of a key with a committed write not visible there), and the server's epoch.
+    package mutating func startQuery(_ task: TaskID, server s: Int, isRead: Bool, key: UInt64?, waited: Int64,
+                                     at now: Int64) -> (start: DatabaseInstance.QueryStart, stale: Bool, epoch: UInt32) {
         let counted = now >= measuredFrom
-        let time = servers[s].startQuery(isRead: isRead, waited: waited, counted: counted)
+        let start = servers[s].startQuery(task, isRead: isRead, key: key, waited: waited, at: now, counted: counted)
         var stale = false
         if isRead && s != primary, let key, isStale(key: key, at: s) {
             stale = true
             if counted { servers[s].countStaleRead() }
         }
-        return (time, stale, servers[s].epoch)
+        return (start, stale, servers[s].epoch)
+    }
+
+    /// A disk read at server `s` ended: returns the read that waited longest for a disk (it
+    /// has it now) with its disk read time, and the ended read's execution time.
+    package mutating func diskReadEnded(server s: Int, at now: Int64)
+        -> (next: (task: TaskID, time: Int64)?, readTime: Int64) {
+        let ended = servers[s].diskReadEnded(at: now)
+        guard case .task(let next, let waited) = ended.handoff else { return (nil, ended.readTime) }
+        return ((next, servers[s].startDiskRead(waited: waited, counted: now >= measuredFrom)), ended.readTime)
+    }
+
+    /// Whether writes at server `s` wait for a redo-log flush before they commit.
+    @inline(__always) package func hasRedoLog(server s: Int) -> Bool { servers[s].log != nil }
+
+    /// `task`'s write at server `s` (started in `epoch`) ended: it waits for its commit to be
+    /// durable; a flush that starts now has its end scheduled. False if the server crashed
+    /// since the write started (it was lost).
+    package mutating func awaitCommit(_ task: TaskID, server s: Int, epoch: UInt32, at now: Int64,
+                                      events: inout EventQueue) -> Bool {
+        guard servers[s].epoch == epoch else { return false }
+        if let flush = servers[s].awaitCommit(task, at: now) { scheduleFlush(server: s, after: flush, events: &events) }
+        return true
+    }
+
+    private func scheduleFlush(server s: Int, after time: Int64, events: inout EventQueue) {
+        events.schedule(after: servers[s].stretched(time),
+                        EventKind.flushDone.payload(ServerID(database: index, server: s).packed, generation: servers[s].epoch))
+    }
+
+    /// The redo-log flush at server `s` of `epoch` ended (a flush of an epoch before a crash is
+    /// ignored: returns 0). Returns how many commits are durable: the caller takes each with
+    /// ``takeDurable(server:at:)`` and finishes its query, then calls ``startNextFlush(server:events:)``.
+    package mutating func flushEnded(server s: Int, generation: UInt32, at now: Int64) -> Int {
+        guard servers[s].epoch & 0xFF_FFFF == generation else { return 0 }
+        return servers[s].flushEnded(counted: now >= measuredFrom)
+    }
+
+    package mutating func takeDurable(server s: Int, at now: Int64) -> TaskID {
+        servers[s].takeDurable(at: now, counted: now >= measuredFrom)
+    }
+
+    package mutating func startNextFlush(server s: Int, events: inout EventQueue) {
+        if let flush = servers[s].startNextFlush() { scheduleFlush(server: s, after: flush, events: &events) }
     }
 
     /// What became of a query whose execution time is over.
@@ -198,7 +246,7 @@ package struct ReplicaSet {
     package mutating func commit(key: UInt64?, at now: Int64, events: inout EventQueue) {
         let seq = record(key: key)
         for s in servers.indices where s != primary && servers[s].role == .replica {
-            let arrival = servers[s].ship(.init(seq: seq, committedAt: now), lag: lag.sample(), at: now)
+            let arrival = servers[s].ship(.init(seq: seq, committedAt: now, key: key ?? .max), lag: lag.sample(), at: now)
             events.schedule(at: arrival, EventKind.shipArrive.payload(ServerID(database: index, server: s).packed,
                                                                       generation: servers[s].shipEpoch))
         }

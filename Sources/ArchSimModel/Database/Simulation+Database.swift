@@ -28,33 +28,76 @@ extension Simulation {
             queryAnswered(t)
         case .granted: startQuery(t, waited: 0)
         case .queued: break
+        case .rejected:
+            tasks[t].failure = .rejected
+            queryAnswered(t)
         }
     }
 
-    /// A query holding a connection runs for its read or write time.
+    /// A query holding a connection runs for its read or write time; a read whose row missed
+    /// the buffer pool first reads it from disk (or waits for a disk).
     func startQuery(_ t: TaskID, waited: Int64) {
         let q = query(of: t)
         let request = tasks[t].request
-        let started = databases[q.database].startQuery(server: Int(tasks[t].server.server), isRead: q.isRead,
+        let started = databases[q.database].startQuery(t, server: Int(tasks[t].server.server), isRead: q.isRead,
                                                        key: requests[request].optionalKey, waited: waited, at: events.now)
         if started.stale {
             recorder.staleRead(type: Int(requests[request].type), measured: requests[request].measured)
         }
         tasks[t].serverEpoch = started.epoch
-        events.schedule(after: started.time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+        switch started.start {
+        case .run(let time): events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+        case .diskRead(let time): events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))
+        case .waitForDisk: break
+        }
     }
 
-    /// A query finished (unless its server crashed meanwhile): the replica set commits a write and
-    /// passes the connection on; the answer travels back.
+    /// A read's disk read ended (unless its server crashed meanwhile: the task's generation moved
+    /// on): the disk goes to the next waiting read, and this one executes.
+    func diskDone(_ t: TaskID, generation: UInt32) {
+        guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
+        let d = Int(tasks[t].server.database)
+        let ended = databases[d].diskReadEnded(server: Int(tasks[t].server.server), at: events.now)
+        if let next = ended.next {
+            events.schedule(after: next.time, EventKind.diskDone.payload(next.task, generation: tasks[next.task].generation))
+        }
+        events.schedule(after: ended.readTime, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+    }
+
+    /// A query finished (unless its server crashed meanwhile): a write at a server with a redo
+    /// log waits for its flush; otherwise the replica set commits a write and passes the
+    /// connection on, and the answer travels back.
     func queryDone(_ t: TaskID, generation: UInt32) {
         guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
         let q = query(of: t)
-        let finish = databases[q.database].finishQuery(server: Int(tasks[t].server.server), epoch: tasks[t].serverEpoch,
-                                                       isWrite: !q.isRead, key: requests[tasks[t].request].optionalKey,
-                                                       at: events.now, events: &events)
+        let s = Int(tasks[t].server.server)
+        if !q.isRead && databases[q.database].hasRedoLog(server: s) {
+            _ = databases[q.database].awaitCommit(t, server: s, epoch: tasks[t].serverEpoch, at: events.now, events: &events)
+            return
+        }
+        finishQuery(t, database: q.database, isWrite: !q.isRead)
+    }
+
+    /// `t`'s query is over at its server: it commits (a write), frees its connection for the
+    /// next in line, and its answer travels back.
+    private func finishQuery(_ t: TaskID, database d: Int, isWrite: Bool) {
+        let finish = databases[d].finishQuery(server: Int(tasks[t].server.server), epoch: tasks[t].serverEpoch,
+                                              isWrite: isWrite, key: requests[tasks[t].request].optionalKey,
+                                              at: events.now, events: &events)
         guard case .done(let handoff) = finish else { return }   // lost in a crash
         if let next = handoff { startQuery(next.task, waited: next.waited) }
         queryAnswered(t)
+    }
+
+    /// A redo-log flush ended (unless its server crashed since): the writes it took are durable,
+    /// commit in order and answer; the next flush takes the commits that waited meanwhile.
+    func flushDone(_ server: ServerID, generation: UInt32) {
+        let d = Int(server.database), s = Int(server.server)
+        let durable = databases[d].flushEnded(server: s, generation: generation, at: events.now)
+        for _ in 0..<durable {
+            finishQuery(databases[d].takeDurable(server: s, at: events.now), database: d, isWrite: true)
+        }
+        if durable > 0 { databases[d].startNextFlush(server: s, events: &events) }
     }
 
     /// The query's answer (or failure) travels a hop back to the task.

@@ -130,6 +130,14 @@ public struct Architecture: Sendable, Equatable {
     public var caches: [Cache]
     public var databases: [Database]
 
+    /// Whether components.csv carries the storage columns (disks, commits): only when a database
+    /// server uses a version 1.1 storage key, so files without them give byte-identical results.
+    public var usesStorageColumns: Bool {
+        databases.contains { db in
+            [db.primary, db.replica].contains { $0.maxConnections != nil || $0.bufferPool != nil || $0.disks != nil || $0.commit != nil }
+        }
+    }
+
     public init(hop: Distribution = .constant(0), balancer: BalancerPolicy = .roundRobin, routes: [OperationRef],
                 services: [Service], caches: [Cache] = [], databases: [Database] = []) {
         self.hop = hop; self.balancer = balancer; self.routes = routes; self.services = services
@@ -306,12 +314,40 @@ public struct Cache: Sendable, Equatable {
 
 public struct DatabaseServer: Sendable, Equatable {
     public var connections: Int
+    /// Queries present at once, executing or waiting (≥ `connections`); past it a query is
+    /// rejected. nil = unbounded. Replicated apply work is not counted.
+    public var maxConnections: Int?
+    /// Time of a read whose row is in memory (or of any read without a buffer pool).
     public var read: Distribution
     /// Write time (primary); for a replica, the time to apply one replicated write.
     public var write: Distribution
-    public init(connections: Int, read: Distribution, write: Distribution) {
-        self.connections = connections; self.read = read; self.write = write
+    /// Rows kept in memory (LRU); a keyed read that misses waits for a disk and adds `miss`.
+    public var bufferPool: BufferPool?
+    /// Disk reads at once (spindles, an SSD's queue depth); nil = unbounded.
+    public var disks: Int?
+    /// Every write waits for its redo-log flush before it is durable.
+    public var commit: CommitLog?
+    public init(connections: Int, maxConnections: Int? = nil, read: Distribution, write: Distribution,
+                bufferPool: BufferPool? = nil, disks: Int? = nil, commit: CommitLog? = nil) {
+        self.connections = connections; self.maxConnections = maxConnections; self.read = read; self.write = write
+        self.bufferPool = bufferPool; self.disks = disks; self.commit = commit
     }
+}
+
+/// A database server's buffer pool: `capacity` rows in memory, least recently used evicted.
+public struct BufferPool: Sendable, Equatable {
+    public var capacity: Int
+    /// The disk read of a row not in memory.
+    public var miss: Distribution
+    public init(capacity: Int, miss: Distribution) { self.capacity = capacity; self.miss = miss }
+}
+
+/// A server's redo log: flushes run one at a time, each taking `flush`; without `group` each
+/// commit needs a flush of its own, with `group` a flush takes every commit waiting when it starts.
+public struct CommitLog: Sendable, Equatable {
+    public var flush: Distribution
+    public var group: Bool
+    public init(flush: Distribution, group: Bool = false) { self.flush = flush; self.group = group }
 }
 
 public enum ReadSource: String, Sendable, CaseIterable {

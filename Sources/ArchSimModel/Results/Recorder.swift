@@ -256,6 +256,18 @@ public struct DatabaseServerResult: Sendable {
     /// Last write visible here, and last committed, at the end.
     public var visible: Int64
     public var committed: Int64
+    /// Queries rejected past `max_connections`.
+    public var rejected: Int
+    /// The buffer pool's hits over keyed reads (nil: no buffer pool, or no keyed read).
+    public var hitRatio: Double?
+    /// Mean wait for a disk of reads that missed (nil: unbounded disks or no miss).
+    public var diskWaitMs: Double?
+    /// Busy disks over disks (nil: unbounded).
+    public var diskUtilization: Double?
+    /// Mean time from a write's end to its commit being durable (nil: no redo log).
+    public var commitMs: Double?
+    /// Mean commits per redo-log flush (nil: no redo log, or no flush).
+    public var flushBatch: Double?
 }
 
 /// A service tier's measurements in one replication (after the warm-up).

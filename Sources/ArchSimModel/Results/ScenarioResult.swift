@@ -64,7 +64,12 @@ public struct ScenarioResult: Sendable {
                                        throughput: mean(servers, \.throughput), utilization: mean(servers, \.utilization),
                                        meanWaitMs: mean(servers, \.meanWaitMs), p99WaitMs: mean(servers, \.p99WaitMs),
                                        meanQueueLength: mean(servers, \.meanQueueLength), rejected: nil)
-                _ = server
+                if server.maxConnections != nil { row.rejected = mean(servers) { Double($0.rejected) } }
+                if server.bufferPool != nil { row.hitRatio = meanOfPresent(servers, \.hitRatio) }
+                row.diskWaitMs = meanOfPresent(servers, \.diskWaitMs)
+                row.diskUtilization = meanOfPresent(servers, \.diskUtilization)
+                row.commitMs = meanOfPresent(servers, \.commitMs)
+                row.flushBatch = meanOfPresent(servers, \.flushBatch)
                 if s > 0 {
                     row.staleReads = mean(servers) { Double($0.staleReads) }
                     row.replicationLagP99Ms = meanOfPresent(servers, \.lagP99Ms)
@@ -135,6 +140,16 @@ public struct ComponentRow: Sendable {
     public var lostWrites: Double? = nil
     /// Time-averaged active instances of a service (autoscaling).
     public var meanInstances: Double? = nil
+    // Storage columns (written when the architecture uses them; see
+    // ``Architecture/usesStorageColumns``).
+    /// Mean wait for a disk of a database server's reads that missed its buffer pool.
+    public var diskWaitMs: Double? = nil
+    /// Busy disks over disks.
+    public var diskUtilization: Double? = nil
+    /// Mean time from a write's end to its commit being durable (redo-log wait and flush).
+    public var commitMs: Double? = nil
+    /// Mean commits per redo-log flush.
+    public var flushBatch: Double? = nil
 
     public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
                 meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil,

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+import ArchSimModel
+import ArchSimScenario
+import XCTest
+
+/// The version 1.1 database-server keys: the spec's fragment reads as it says, defaults hold,
+/// replicas inherit the primary's keys, mistakes are reported where they are, and the writer
+/// writes them back.
+final class StorageKeyTests: XCTestCase {
+    /// The spec's "Database servers" fragment, verbatim but for its `shards:` line (sharding
+    /// is not read yet).
+    static let databaseServerFragment = """
+      databases:
+        main:
+          primary:
+            connections: 16                # queries executing at once; more wait in FIFO order
+            max_connections: 151           # executing + waiting; a query past it is rejected
+            read: lognormal(median=0.2ms, p99=1ms)     # a read whose row is in memory
+            write: lognormal(median=0.3ms, p99=2ms)
+            buffer_pool:                   # rows kept in memory, LRU; hit ratio in components.csv
+              capacity: 200000
+              miss: lognormal(median=5ms, p99=20ms)    # a read that misses adds one disk read
+            disks: 16                      # disk reads at once (spindles, an SSD's queue depth); default unbounded
+            commit:                        # every write waits for its redo-log flush
+              flush: constant(2ms)
+              group: true                  # one flush serves every commit waiting when it starts
+    """
+
+    func testDatabaseServerFragment() throws {
+        let s = try load(minimal(more: Self.databaseServerFragment))
+        let p = s.architecture.databases[0].primary
+        XCTAssertEqual(p.connections, 16)
+        XCTAssertEqual(p.maxConnections, 151)
+        XCTAssertEqual(p.bufferPool, BufferPool(capacity: 200_000, miss: .lognormal(median: 5e6, p99: 20e6)))
+        XCTAssertEqual(p.disks, 16)
+        XCTAssertEqual(p.commit, CommitLog(flush: .constant(2e6), group: true))
+        XCTAssertTrue(s.architecture.usesStorageColumns)
+    }
+
+    func testDefaultsAndInheritance() throws {
+        let plain = try load(minimal(more: """
+          databases:
+            db:
+              primary: {connections: 4, read: constant(1ms), write: constant(1ms)}
+        """))
+        let p = plain.architecture.databases[0].primary
+        XCTAssertNil(p.maxConnections)
+        XCTAssertNil(p.bufferPool)
+        XCTAssertNil(p.disks)
+        XCTAssertNil(p.commit)
+        XCTAssertFalse(plain.architecture.usesStorageColumns, "a file without the keys keeps its columns")
+        // Replicas take the primary's keys unless they say otherwise.
+        let s = try load(minimal(more: """
+          databases:
+            db:
+              primary:
+                connections: 4
+                max_connections: 10
+                read: constant(1ms)
+                write: constant(1ms)
+                commit: {flush: constant(1ms)}
+                buffer_pool: {capacity: 100, miss: constant(4ms)}
+              replicas:
+                count: 2
+                connections: 8
+                max_connections: 20
+                disks: 2
+        """))
+        let db = s.architecture.databases[0]
+        XCTAssertEqual(db.primary.commit, CommitLog(flush: .constant(1e6), group: false))
+        XCTAssertEqual(db.replica.maxConnections, 20)
+        XCTAssertEqual(db.replica.bufferPool, db.primary.bufferPool)
+        XCTAssertEqual(db.replica.disks, 2)
+        XCTAssertNil(db.primary.disks)
+    }
+
+    func testMistakes() {
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary: {connections: 16, max_connections: 8, read: constant(1ms), write: constant(1ms)}
+        """), "architecture.databases.db.primary.max_connections", "less than connections 16")
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary:
+                connections: 1
+                read: constant(1ms)
+                write: constant(1ms)
+                commit: {flush: constant(1ms), group: yes}
+        """), "commit.group", "expected true or false")
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary:
+                connections: 1
+                read: constant(1ms)
+                write: constant(1ms)
+                buffer_pool: {capacity: 10}
+        """), "buffer_pool", "miss")
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary: {connections: 1, read: constant(1ms), write: constant(1ms), disks: 0}
+        """), "primary.disks", "positive integer")
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary: {connections: 2, max_connections: 4, read: constant(1ms), write: constant(1ms)}
+              replicas: {count: 1, connections: 8}
+        """), "replicas.connections", "max_connections 4")
+    }
+
+    func testRoundTrip() throws {
+        let s = try load(minimal(more: Self.databaseServerFragment))
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        var expected = s
+        expected.sourcePath = nil
+        let back = try load(text)
+        XCTAssertEqual(back, expected, text)
+        // Replicas that differ from their primary write only the differences.
+        var r = s
+        r.architecture.databases[0].replicaCount = 1
+        r.architecture.databases[0].readsFrom = .replicas
+        r.architecture.databases[0].replica.disks = 4
+        r.architecture.databases[0].replica.commit = CommitLog(flush: .constant(3e6), group: false)
+        let written = try ScenarioWriter(directory: "/nonexistent").scenario(r)
+        XCTAssertEqual(try load(written), r, written)
+        // A replica without its primary's buffer pool cannot be written: the reader would give it one.
+        r.architecture.databases[0].replica.bufferPool = nil
+        XCTAssertThrowsError(try ScenarioWriter(directory: "/nonexistent").scenario(r))
+    }
+}

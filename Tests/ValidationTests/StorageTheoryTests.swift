@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import XCTest
+import ArchSimModel
+
+/// Version 1.1 database-server mechanisms (`max_connections`, `buffer_pool`, `disks`, `commit`)
+/// against queueing theory, run end to end from scenario text. Tolerances are stated in each
+/// test; each is a few times the run's statistical error and a wrong mechanism misses it.
+final class StorageTheoryTests: XCTestCase {
+    /// One service passing every request straight to one database server: no CPU, no hop, a
+    /// worker for every request, so the server is the only queue.
+    static func server(rate: String, seconds: Int = 200, warmup: Int = 20, replications: Int = 2,
+                       keys: String = "", key: String = "", step: String = "db_read: db", primary: String) -> String {
+        """
+        version: 1
+        duration: \(seconds)s
+        warmup: \(warmup)s
+        replications: \(replications)
+        workload:
+          arrivals: {kind: open, rate: \(rate)}
+        \(keys.isEmpty ? "" : "  keys:\n    k: {\(keys)}")
+          requests:
+            req: {\(key.isEmpty ? "" : "key: k")}
+        architecture:
+          routes: {req: app.op}
+          services:
+            app:
+              workers: 100000
+              io: async
+              operations:
+                op:
+                  steps:
+                    - \(step)
+          databases:
+            db:
+              primary:
+        \(primary.split(separator: "\n").map { "        " + $0 }.joined(separator: "\n"))
+        """
+    }
+
+    /// M/M/c/K loss: with c connections and `max_connections` K, a query arriving to K present
+    /// is rejected with probability P_K = (a^K / (c! c^{K−c})) P_0, a = λ/μ. K = c is Erlang B.
+    /// Tolerance: 5% relative (about 40,000 rejections per run: the CI is ~1%).
+    func testMaxConnectionsIsMMcKBlocking() throws {
+        for (c, k, rate) in [(4, 8, 4000.0), (4, 4, 4000.0), (8, 12, 6000.0)] {
+            let r = try ScenarioText.run(Self.server(rate: "\(Int(rate))/s", primary: """
+            connections: \(c)
+            max_connections: \(k)
+            read: exponential(mean=1ms)
+            write: exponential(mean=1ms)
+            """))
+            let all = r.summary.last!
+            let blocked = all.rejected / all.offered
+            let expected = Analytic.mmcKBlocking(arrival: rate, service: 1000, servers: c, capacity: k)
+            XCTAssertEqual(blocked, expected, accuracy: expected * 0.05, "M/M/\(c)/\(k): sim \(blocked), theory \(expected)")
+            // The server's row counts the same rejections per second as the summary.
+            let row = r.components.first { $0.component == "db.primary" }!
+            XCTAssertEqual(row.rejected!, all.rejected, accuracy: all.rejected * 0.001 + 1)
+        }
+        XCTAssertEqual(Analytic.mmcKBlocking(arrival: 4000, service: 1000, servers: 4, capacity: 4), 0.3107, accuracy: 0.0001,
+                       "Erlang B(4, 4) reference")
+    }
+
+    /// A buffer pool under Zipf keys hits as Che's approximation says (LRU), within 1 point, and
+    /// a read costs `read` plus `miss` when it missed: mean = read + (1 − hit) × miss, within 1%.
+    func testBufferPoolHitRatioAndReadTime() throws {
+        for (s, capacity) in [(0.8, 2000), (0.99, 500)] {
+            let r = try ScenarioText.run(Self.server(rate: "2000/s", seconds: 300, warmup: 100,
+                                                     keys: "count: 50000, popularity: zipf(s=\(s))", key: "k", primary: """
+            connections: 1000
+            read: constant(1ms)
+            write: constant(1ms)
+            buffer_pool: {capacity: \(capacity), miss: constant(5ms)}
+            """))
+            let hit = r.components.first { $0.component == "db.primary" }!.hitRatio!
+            let che = Theory.cheHitRatio(count: 50000, s: s, capacity: capacity)
+            XCTAssertEqual(hit, che, accuracy: 0.01, "buffer pool s=\(s) C=\(capacity): sim \(hit), Che \(che)")
+            let mean = 1 + (1 - hit) * 5
+            XCTAssertEqual(r.summary.last!.meanMs, mean, accuracy: mean * 0.01, "read + (1 − hit) × miss")
+        }
+    }
+
+    /// `disks: 1`, exponential miss times, (nearly) every read a miss: the disk is an M/M/1
+    /// queue, Wq = ρ / (μ − λ). Tolerance 4% (the CI is about 1.5%).
+    func testOneDiskIsMM1() throws {
+        let r = try ScenarioText.run(Self.server(rate: "600/s", seconds: 400,
+                                                 keys: "count: 1000000", key: "k", primary: """
+            connections: 1000
+            read: constant(0ms)
+            write: constant(0ms)
+            buffer_pool: {capacity: 1, miss: exponential(mean=1ms)}
+            disks: 1
+            """))
+        let row = r.components.first { $0.component == "db.primary" }!
+        let wq = 0.6 / (1000 - 600) * 1000
+        XCTAssertEqual(row.diskWaitMs!, wq, accuracy: wq * 0.04, "M/M/1 disk wait")
+        XCTAssertEqual(row.diskUtilization!, 0.6, accuracy: 0.01)
+        XCTAssertEqual(r.summary.last!.meanMs, wq + 1, accuracy: (wq + 1) * 0.03, "M/M/1 response")
+    }
+
+    /// Group commit under heavy load (λF = 20): flushes run back to back, a commit waits for the
+    /// flush in progress to end (F/2 on average) and then for its own (F): 1.5 F; a flush takes
+    /// the λF commits that arrived during the previous one. Tolerance 3%.
+    func testGroupCommitUnderHeavyLoad() throws {
+        let r = try ScenarioText.run(Self.server(rate: "10000/s", seconds: 60, warmup: 5, step: "db_write: db", primary: """
+            connections: 1000
+            read: constant(0ms)
+            write: constant(0ms)
+            commit: {flush: constant(2ms), group: true}
+            """))
+        let row = r.components.first { $0.component == "db.primary" }!
+        XCTAssertEqual(r.summary.last!.meanMs, 3, accuracy: 3 * 0.03, "mean commit latency 1.5 F")
+        XCTAssertEqual(row.commitMs!, 3, accuracy: 3 * 0.03)
+        XCTAssertEqual(row.flushBatch!, 20, accuracy: 20 * 0.03, "mean batch λF")
+    }
+
+    /// Without group commit each commit has a flush of its own: the log is an M/D/1 queue,
+    /// response = F + ρF / (2(1 − ρ)). ρ = 0.8, F = 2 ms: 6 ms. Tolerance 4%.
+    func testCommitWithoutGroupIsMD1() throws {
+        let r = try ScenarioText.run(Self.server(rate: "400/s", seconds: 500, step: "db_write: db", primary: """
+            connections: 1000
+            read: constant(0ms)
+            write: constant(0ms)
+            commit: {flush: constant(2ms)}
+            """))
+        XCTAssertEqual(r.summary.last!.meanMs, 6, accuracy: 6 * 0.04, "M/D/1 on the log")
+        XCTAssertEqual(r.components.first { $0.component == "db.primary" }!.flushBatch!, 1)
+    }
+
+    /// A write holds its connection until its commit is durable: with one connection and a
+    /// 2 ms flush, writes of 1 ms are served one per 3 ms, whatever `group` says.
+    func testWriteHoldsItsConnectionUntilDurable() throws {
+        for group in [false, true] {
+            let r = try ScenarioText.run(Self.server(rate: "250/s", seconds: 200, step: "db_write: db", primary: """
+                connections: 1
+                read: constant(0ms)
+                write: constant(1ms)
+                commit: {flush: constant(2ms), group: \(group)}
+                """))
+            // M/D/1 with service 3 ms at λ = 250/s: ρ = 0.75, W = 3 + 0.75 × 3 / (2 × 0.25) = 7.5 ms.
+            XCTAssertEqual(r.summary.last!.meanMs, 7.5, accuracy: 7.5 * 0.04, "group: \(group)")
+            XCTAssertEqual(r.components.first { $0.component == "db.primary" }!.flushBatch!, 1)
+        }
+    }
+}
+
+extension Analytic {
+    /// M/M/c/K: the probability that an arrival finds K present (and is lost).
+    static func mmcKBlocking(arrival lambda: Double, service mu: Double, servers c: Int, capacity k: Int) -> Double {
+        let a = lambda / mu
+        var terms: [Double] = []
+        var term = 1.0
+        for n in 0...k {
+            if n > 0 { term *= n <= c ? a / Double(n) : a / Double(c) }
+            terms.append(term)
+        }
+        return terms[k] / terms.reduce(0, +)
+    }
+}
