@@ -108,7 +108,7 @@ public struct PreflightEstimate: Sendable {
                 case .cacheGet(_, let onMiss): return total + 1 + of(onMiss)
                 case .cacheSet, .cacheDelete: return total + 1
                 case .dbRead: return total + 2 + hops
-                case .dbWrite(let d): return total + 2 + hops + 2 * arch.databases[d].replicaCount
+                case .dbWrite(let d, _): return total + 2 + hops + 2 * arch.databases[d].replicaCount
                 }
             }
         }
@@ -121,7 +121,7 @@ public struct PreflightEstimate: Sendable {
         func scan(_ steps: [Step]) -> Bool {
             steps.contains { step in
                 switch step {
-                case .dbWrite(let w): return w == d
+                case .dbWrite(let w, _): return w == d
                 case .call(let callee, _): return writes(database: d, from: callee, arch, depth: depth + 1)
                 case .parallel(let branches): return scan(branches)
                 case .cacheGet(_, let onMiss): return scan(onMiss)

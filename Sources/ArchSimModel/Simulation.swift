@@ -52,6 +52,12 @@ public final class Simulation {
     var recorder: Recorder
     /// Scratch list reused by processor-sharing completions and crashes.
     var scratch: [TaskID] = []
+    /// Keys of the step key spaces (``Program/stepKeySpaces``) each request drew at arrival,
+    /// `stepKeySamplers.count` per request slot.
+    var stepKeys: [UInt64] = []
+    let stepKeySamplers: [KeySampler]
+    /// Fresh keys (`key: new`) handed out so far.
+    var freshKeys = 0
 
     deinit {
         tasks.deallocate()
@@ -68,6 +74,12 @@ public final class Simulation {
         traffic = Traffic(workload: scenario.workload, streams: streams)
         let arch = scenario.architecture
         program = try Program(architecture: arch, streams: streams)
+        var stepKeySamplers: [KeySampler] = []
+        for k in program.stepKeySpaces {
+            let space = scenario.workload.keySpaces[k]
+            stepKeySamplers.append(KeySampler(space, streams.stream("workload.keys.\(space.name).steps")))
+        }
+        self.stepKeySamplers = stepKeySamplers
         if case .constant(let v) = arch.hop, v == 0 { hop = nil } else {
             hop = Sampler(distribution: arch.hop, stream: streams.stream("network.hop"))
         }
@@ -166,6 +178,7 @@ public final class Simulation {
         case .applyDone: applyDone(ServerID(packed: index), token: generation)
         case .diskDone: diskDone(TaskID(index), generation: generation)
         case .flushDone: flushDone(ServerID(packed: index), generation: generation)
+        case .lockTimeout: lockTimeout(TaskID(index), generation: generation)
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
         case .healthDown: healthDown(index)
@@ -189,6 +202,23 @@ public final class Simulation {
 
     // MARK: - Requests
 
+    /// A request draws one key from each step key space (every request, whatever its type, so
+    /// that the draws follow arrivals alone: common random numbers across architectures).
+    func drawStepKeys(_ r: RequestID) {
+        let n = stepKeySamplers.count, base = Int(r.index) * n
+        if base + n > stepKeys.count { stepKeys.append(contentsOf: repeatElement(0, count: max(base + n - stepKeys.count, stepKeys.count))) }
+        for k in 0..<n {
+            stepKeys[base + k] = KeyId.make(space: program.stepKeySpaces[k], id: stepKeySamplers[k].sample())
+        }
+    }
+
+    /// Request `r`'s key of step key space number `k`: its own key when it comes from that space.
+    func stepKey(_ r: RequestID, _ k: Int) -> UInt64 {
+        let space = program.stepKeySpaces[k]
+        if requests[r].hasKey && KeyId.space(requests[r].key) == space { return requests[r].key }
+        return stepKeys[Int(r.index) * stepKeySamplers.count + k]
+    }
+
     /// A request arrives from a client (open traffic) or from closed user `user`.
     func arrive(user: Int32) {
         let now = events.now
@@ -197,6 +227,7 @@ public final class Simulation {
         let r = allocateRequest(Request(type: Int32(type), key: key ?? 0, hasKey: key != nil, arrival: now,
                                         measured: now >= warmupEnd, user: user))
         recorder.arrived(type: type, measured: requests[r].measured, at: now)
+        if !stepKeySamplers.isEmpty { drawStepKeys(r) }
         if let timeout = scenario.workload.requestTypes[type].timeout {
             events.schedule(after: timeout, EventKind.timeout.payload(Int(r.index), generation: requests[r].generation))
         }
@@ -292,7 +323,7 @@ public enum Failure: UInt8, Sendable {
 /// Kinds of events, packed in a payload's top byte.
 package enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
-    case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone, diskDone, flushDone
+    case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone, diskDone, flushDone, lockTimeout
     case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
     @inline(__always) package func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {

@@ -119,6 +119,8 @@ struct Task {
     /// Database wait: the server, and its epoch when the query started.
     var server = ServerID.none
     var serverEpoch: UInt32 = 0
+    /// The row of its query (`.max`: none), fixed when the query reaches its database.
+    var rowKey: UInt64 = .max
     var phase = Phase.running
     var holdsWorker = false
     /// A branch of a parallel step (runs on its parent's worker).

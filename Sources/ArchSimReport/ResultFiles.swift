@@ -12,7 +12,8 @@ public enum ResultFiles {
                                           "mean_wait_ms", "p99_wait_ms", "mean_queue_len", "rejected", "hit_ratio",
                                           "stale_reads", "replication_lag_p99_ms", "replication_lag_p50_ms", "lost_writes", "mean_instances"]
     /// Appended to ``componentsHeader`` when the architecture uses version 1.1 storage keys.
-    public static let storageColumns = ["disk_wait_ms", "disk_utilization", "commit_ms", "flush_batch"]
+    public static let storageColumns = ["lock_wait_ms", "p99_lock_wait_ms", "disk_wait_ms", "disk_utilization", "commit_ms",
+                                        "flush_batch"]
     public static let replicationsHeader = ["scenario", "replication", "seed", "completed", "errors", "throughput_rps",
                                             "mean_ms", "p50_ms", "p99_ms", "offered", "in_flight_at_end", "events"]
     public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
@@ -40,7 +41,10 @@ public enum ResultFiles {
             var row = [r.name, c.component, c.kind, String(c.instances), n(c.throughput, 3), n(c.utilization),
                        n(c.meanWaitMs), n(c.p99WaitMs), n(c.meanQueueLength), n(c.rejected, 3), n(c.hitRatio),
                        n(c.staleReads, 3), n(c.replicationLagP99Ms), n(c.replicationLagP50Ms), n(c.lostWrites, 3), n(c.meanInstances, 3)]
-            if storage { row += [n(c.diskWaitMs), n(c.diskUtilization), n(c.commitMs), n(c.flushBatch, 3)] }
+            if storage {
+                row += [n(c.lockWaitMs), n(c.p99LockWaitMs), n(c.diskWaitMs), n(c.diskUtilization), n(c.commitMs),
+                        n(c.flushBatch, 3)]
+            }
             t.append(row)
         }
         return t

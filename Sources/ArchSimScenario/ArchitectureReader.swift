@@ -11,8 +11,10 @@ indirect enum StepSyntax {
     case cacheGet(String, Cursor, onMiss: [StepSyntax])
     case cacheSet(String, Cursor)
     case cacheDelete(String, Cursor)
-    case dbRead(String, Cursor, strong: Bool)
-    case dbWrite(String, Cursor)
+    /// `key:` (its text and where) when written.
+    case dbRead(String, Cursor, strong: Bool, key: (String, Cursor)?)
+    /// `key:` and `lock: row` (with `lock_timeout`) when written.
+    case dbWrite(String, Cursor, key: (String, Cursor)?, lock: (RowLock, Cursor)?)
 }
 
 /// Indices of the architecture's names, so that resolving a reference costs O(1) and a file
@@ -67,16 +69,42 @@ extension ScenarioReader {
         var calls: [[[(OperationRef, Cursor)]]] = syntax.map { $0.operations.map { _ in [] } }
         for (s, service) in syntax.enumerated() {
             for (o, operation) in service.operations.enumerated() {
+                resolving = OperationRef(service: s, operation: o)
                 services[s].operations[o].steps = resolve(operation.steps, services: services, caches: caches,
-                                                          databases: databases, names: names, calls: &calls[s][o])
+                                                          databases: databases, keySpaces: workload.keySpaces, names: names,
+                                                          calls: &calls[s][o])
             }
         }
         checkCallCycles(services, calls)
         let routeRefs = m.require("routes", diagnostics).map {
             self.routes($0, workload: workload, services: services, names: names)
         } ?? []
+        if routeRefs.count == workload.requestTypes.count {
+            checkLockedRowsHaveKeys(workload: workload, routes: routeRefs, calls: calls)
+        }
         return Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
                             caches: caches, databases: databases)
+    }
+
+    /// A `lock: row` write of the request's key must never run for a request without one: each
+    /// request type without a key is followed from its route through every call it makes.
+    private func checkLockedRowsHaveKeys(workload: Workload, routes: [OperationRef], calls: [[[(OperationRef, Cursor)]]]) {
+        guard !lockedRequestKeys.isEmpty else { return }
+        var reachedBy = calls.map { $0.map { _ -> String? in nil } }
+        for (t, type) in workload.requestTypes.enumerated() where type.keySpace == nil {
+            var stack = [routes[t]]
+            while let op = stack.popLast() {
+                guard reachedBy[op.service][op.operation] == nil else { continue }
+                reachedBy[op.service][op.operation] = type.name
+                stack += calls[op.service][op.operation].map(\.0)
+            }
+        }
+        for (op, at) in lockedRequestKeys {
+            if let type = reachedBy[op.service][op.operation] {
+                report(at, "lock: row locks the row of the request's key, and request type \(quoted(type)) has none "
+                       + "(give it a key, or the step a key: SPACE)")
+            }
+        }
     }
 
     // MARK: Services

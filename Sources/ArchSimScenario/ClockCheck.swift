@@ -55,12 +55,12 @@ extension ScenarioReader {
                 case .cacheGet(let c, _), .cacheSet(let c), .cacheDelete(let c):
                     // A hit skips on_miss: the calls there are not always made.
                     zero = zero && hopZero && (architecture.caches.indices.contains(c) ? architecture.caches[c].latency.alwaysZero : false)
-                case .dbRead(let d, let strong):
+                case .dbRead(let d, let strong, _):
                     guard architecture.databases.indices.contains(d) else { zero = false; continue }
                     let db = architecture.databases[d]
                     let server = !strong && db.readsFrom == .replicas && db.replicaCount > 0 ? db.replica : db.primary
                     zero = zero && hopZero && server.read.alwaysZero
-                case .dbWrite(let d):
+                case .dbWrite(let d, _):
                     guard architecture.databases.indices.contains(d) else { zero = false; continue }
                     zero = zero && hopZero && architecture.databases[d].primary.write.alwaysZero
                 }

@@ -173,14 +173,18 @@ enum FormatKeys {
         Key("db_read", .text, "A read from this database."),
         Key("db_write", .text, "A write to this database's primary."),
     ]
-    /// Keys allowed beside one step kind: (key, the kind it goes with).
-    static let stepSideKeys: [(key: Key, owner: String)] = [
-        (Key("on_miss", .steps, "Steps run when the key is not in the cache."), "cache_get"),
-        (Key("consistency", .choice(["strong", "eventual"]), "strong: always the primary."), "db_read"),
-        (Key("timeout", .duration(allowZero: false), "The call fails when unanswered this long."), "call"),
+    /// Keys allowed beside some step kinds: (key, the kinds it goes with).
+    static let stepSideKeys: [(key: Key, owners: [String])] = [
+        (Key("on_miss", .steps, "Steps run when the key is not in the cache."), ["cache_get"]),
+        (Key("consistency", .choice(["strong", "eventual"]), "strong: always the primary."), ["db_read"]),
+        (Key("key", .text, "The row's key: a key space (one key per request and space) or new (an insert); default the request's key."),
+         ["db_read", "db_write"]),
+        (Key("lock", .choice(["row"]), "row: writes of the same row run one at a time, FIFO."), ["db_write"]),
+        (Key("lock_timeout", .duration(allowZero: false), "A row-lock wait longer than this fails the request."), ["db_write"]),
+        (Key("timeout", .duration(allowZero: false), "The call fails when unanswered this long."), ["call"]),
         (Key("retries", .either([.integer(minimum: 0, maximum: UInt64(Limits.retries)), .map(retries)]),
-             "Attempts after a failed one: a count or {count, backoff}."), "call"),
-        (Key("circuit_breaker", .map(circuitBreaker), "Stops calling while the callee fails ({} for the defaults)."), "call"),
+             "Attempts after a failed one: a count or {count, backoff}."), ["call"]),
+        (Key("circuit_breaker", .map(circuitBreaker), "Stops calling while the callee fails ({} for the defaults)."), ["call"]),
     ]
     /// Every key a step may hold, kinds first.
     static var stepKeys: [String] { stepKinds.map(\.name) + stepSideKeys.map(\.key.name) }
@@ -188,7 +192,7 @@ enum FormatKeys {
     static func step(_ kind: Key) -> KeyTable {
         KeyTable(id: "step_" + kind.name, summary: kind.summary,
                  keys: [Key(kind.name, kind.kind, kind.summary, required: true)]
-                     + stepSideKeys.filter { $0.owner == kind.name }.map(\.key))
+                     + stepSideKeys.filter { $0.owners.contains(kind.name) }.map(\.key))
     }
 
     // MARK: Resilience

@@ -20,6 +20,10 @@ final class ScenarioReader {
     var overrideApplied: [Bool] = []
     /// Where a closed workload's `think` was written, for the check that the clock advances.
     var thinkCursor: Cursor?
+    /// The operation whose steps are being resolved, and the `lock: row` writes found that use
+    /// the request's key: a request type without a key must not reach them.
+    var resolving = OperationRef(service: 0, operation: 0)
+    var lockedRequestKeys: [(operation: OperationRef, at: Cursor)] = []
 
     init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
 

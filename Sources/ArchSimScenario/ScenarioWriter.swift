@@ -151,7 +151,7 @@ public struct ScenarioWriter: Sendable {
             entry(type.name, .scalar(operationName(ref, a)), p + ".routes")
         }), p))
         var services: [YAMLEntry] = []
-        for s in a.services { services.append(entry(s.name, try service(s, a, "\(p).services.\(s.name)"), p + ".services")) }
+        for s in a.services { services.append(entry(s.name, try service(s, a, w, "\(p).services.\(s.name)"), p + ".services")) }
         e.append(entry("services", .mapping(services), p))
         if !a.caches.isEmpty {
             var caches: [YAMLEntry] = []
@@ -175,7 +175,7 @@ public struct ScenarioWriter: Sendable {
         .mapping([entry("policy", .scalar(policy.rawValue), p)])
     }
 
-    private func service(_ s: Service, _ a: Architecture, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
+    private func service(_ s: Service, _ a: Architecture, _ w: Workload, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
         var e = [entry("instances", int(s.instances), p), entry("workers", int(s.workers), p)]
         if let q = s.queueCapacity { e.append(entry("queue", int(q), p)) }
         if let c = s.cores { e.append(entry("cores", int(c), p)) }
@@ -199,14 +199,29 @@ public struct ScenarioWriter: Sendable {
             let op = "\(p).operations.\(o.name)"
             var oe: [YAMLEntry] = []
             if let cpu = o.cpu { oe.append(entry("cpu", try distribution(cpu, op + ".cpu"), op)) }
-            if !o.steps.isEmpty { oe.append(entry("steps", try steps(o.steps, a, op + ".steps"), op)) }
+            if !o.steps.isEmpty { oe.append(entry("steps", try steps(o.steps, a, w, op + ".steps"), op)) }
             operations.append(entry(o.name, .mapping(oe), p + ".operations"))
         }
         e.append(entry("operations", .mapping(operations), p))
         return .mapping(e)
     }
 
-    private func steps(_ steps: [Step], _ a: Architecture, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
+    /// A database step's `key`, `lock` and `lock_timeout`.
+    private func row(_ row: RowAccess, _ w: Workload, _ p: String) -> [YAMLEntry] {
+        var e: [YAMLEntry] = []
+        switch row.key {
+        case .request: break
+        case .new: e.append(entry("key", .scalar("new"), p))
+        case .space(let k): e.append(entry("key", .scalar(w.keySpaces[k].name), p))
+        }
+        if let lock = row.lock {
+            e.append(entry("lock", .scalar("row"), p))
+            if let timeout = lock.timeout { e.append(entry("lock_timeout", duration(timeout), p)) }
+        }
+        return e
+    }
+
+    private func steps(_ steps: [Step], _ a: Architecture, _ w: Workload, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
         var items: [YAMLNode] = []
         for (i, step) in steps.enumerated() {
             let sp = "\(p)[\(i)]"
@@ -215,18 +230,21 @@ public struct ScenarioWriter: Sendable {
             case let .call(ref, policy):
                 e = [entry("call", .scalar(operationName(ref, a)), sp)]
                 e += try callPolicy(policy, sp)
-            case .parallel(let branches): e = [entry("parallel", try self.steps(branches, a, sp + ".parallel"), sp)]
+            case .parallel(let branches): e = [entry("parallel", try self.steps(branches, a, w, sp + ".parallel"), sp)]
             case .delay(let d): e = [entry("delay", try distribution(d, sp + ".delay"), sp)]
             case .cpu(let d): e = [entry("cpu", try distribution(d, sp + ".cpu"), sp)]
             case let .cacheGet(cache, onMiss):
                 e = [entry("cache_get", .scalar(a.caches[cache].name), sp)]
-                if !onMiss.isEmpty { e.append(entry("on_miss", try self.steps(onMiss, a, sp + ".on_miss"), sp)) }
+                if !onMiss.isEmpty { e.append(entry("on_miss", try self.steps(onMiss, a, w, sp + ".on_miss"), sp)) }
             case .cacheSet(let cache): e = [entry("cache_set", .scalar(a.caches[cache].name), sp)]
             case .cacheDelete(let cache): e = [entry("cache_delete", .scalar(a.caches[cache].name), sp)]
-            case let .dbRead(database, strong):
+            case let .dbRead(database, strong, row):
                 e = [entry("db_read", .scalar(a.databases[database].name), sp)]
                 if strong { e.append(entry("consistency", .scalar("strong"), sp)) }
-            case .dbWrite(let database): e = [entry("db_write", .scalar(a.databases[database].name), sp)]
+                e += self.row(row, w, sp)
+            case let .dbWrite(database, row):
+                e = [entry("db_write", .scalar(a.databases[database].name), sp)]
+                e += self.row(row, w, sp)
             }
             items.append(.mapping(e))
         }

@@ -5,8 +5,8 @@ import ArchSimModel
 extension ScenarioReader {
     /// The keys that say what a step is; each step has exactly one.
     static let stepKinds = FormatKeys.stepKinds.map(\.name)
-    /// Keys allowed beside one kind: (key, kind).
-    static let stepSideKeys = FormatKeys.stepSideKeys.map { ($0.key.name, $0.owner) }
+    /// Keys allowed beside some kinds: (key, kinds).
+    static let stepSideKeys = FormatKeys.stepSideKeys.map { ($0.key.name, $0.owners) }
 
     /// `steps:` — a list of single-kind mappings.
     func steps(_ c: Cursor) -> [StepSyntax] {
@@ -29,9 +29,9 @@ extension ScenarioReader {
             report(kinds[1].key, "a step has one kind; this one has \(quoted(kind.name)) and \(quoted(kinds[1].name)) (write them as two steps)")
             return nil
         }
-        for (side, owner) in Self.stepSideKeys where owner != kind.name {
+        for (side, owners) in Self.stepSideKeys where !owners.contains(kind.name) {
             if let entry = m.entries.first(where: { $0.name == side }) {
-                report(entry.key, "\(quoted(side)) goes with \(quoted(owner)), not \(quoted(kind.name))")
+                report(entry.key, "\(quoted(side)) goes with \(owners.map(quoted).joined(separator: " or ")), not \(quoted(kind.name))")
             }
         }
         let v = kind.value
@@ -60,14 +60,34 @@ extension ScenarioReader {
                 default: report(consistency, unknown("consistency", value, ["strong", "eventual"]))
                 }
             }
-            return reference("database").map { .dbRead($0, v, strong: strong) }
-        default: return reference("database").map { .dbWrite($0, v) }
+            let key = m["key"].flatMap { c in text(c, "a key space name or new").map { ($0, c) } }
+            if let key, key.0 == "new" { report(key.1, "key: new is a fresh row, for writes; a read of it finds nothing") }
+            return reference("database").map { .dbRead($0, v, strong: strong, key: key) }
+        default:
+            let key = m["key"].flatMap { c in text(c, "a key space name or new").map { ($0, c) } }
+            var lock: (RowLock, Cursor)?
+            if let l = m["lock"], let value = text(l, "row") {
+                if value == "row" { lock = (RowLock(), l) } else { report(l, unknown("lock", value, ["row"])) }
+            }
+            if let t = m["lock_timeout"] {
+                if let timeout = duration(t, allowZero: false) { lock?.0.timeout = timeout }
+                if m["lock"] == nil { report(t, "lock_timeout needs lock: row") }
+            }
+            return reference("database").map { .dbWrite($0, v, key: key, lock: lock) }
         }
     }
 
     /// Names resolved to indices; calls are also collected (with their cursors) for the cycle check.
-    func resolve(_ steps: [StepSyntax], services: [Service], caches: [Cache], databases: [Database],
+    func resolve(_ steps: [StepSyntax], services: [Service], caches: [Cache], databases: [Database], keySpaces: [KeySpace],
                  names: NameIndex, calls: inout [(OperationRef, Cursor)]) -> [Step] {
+        func key(_ syntax: (String, Cursor)?) -> StepKey {
+            guard let (name, c) = syntax else { return .request }
+            if name == "new" { return .new }
+            if let index = keySpaces.firstIndex(where: { $0.name == name }) { return .space(index) }
+            report(c, keySpaces.isEmpty ? "unknown key space \(quoted(name)) (no workload 'keys:' are defined; or key: new)"
+                                        : unknown("key space", name, keySpaces.map(\.name) + ["new"]))
+            return .request
+        }
         func cache(_ name: String, _ c: Cursor) -> Int {
             if let index = names.caches[name] { return index }
             report(c, caches.isEmpty ? "unknown cache \(quoted(name)) (no 'caches:' are defined)" : unknown("cache", name, caches.map(\.name)))
@@ -87,17 +107,22 @@ extension ScenarioReader {
                 result.append(.call(ref, policy))
             case let .parallel(branches):
                 result.append(.parallel(resolve(branches, services: services, caches: caches, databases: databases,
-                                                names: names, calls: &calls)))
+                                                keySpaces: keySpaces, names: names, calls: &calls)))
             case let .delay(d): result.append(.delay(d))
             case let .cpu(d): result.append(.cpu(d))
             case let .cacheGet(name, c, onMiss):
                 let index = cache(name, c)
                 result.append(.cacheGet(cache: index, onMiss: resolve(onMiss, services: services, caches: caches,
-                                                                      databases: databases, names: names, calls: &calls)))
+                                                                      databases: databases, keySpaces: keySpaces, names: names,
+                                                                      calls: &calls)))
             case let .cacheSet(name, c): result.append(.cacheSet(cache: cache(name, c)))
             case let .cacheDelete(name, c): result.append(.cacheDelete(cache: cache(name, c)))
-            case let .dbRead(name, c, strong): result.append(.dbRead(database: database(name, c), strong: strong))
-            case let .dbWrite(name, c): result.append(.dbWrite(database: database(name, c)))
+            case let .dbRead(name, c, strong, k):
+                result.append(.dbRead(database: database(name, c), strong: strong, row: RowAccess(key: key(k))))
+            case let .dbWrite(name, c, k, lock):
+                let row = RowAccess(key: key(k), lock: lock?.0)
+                if let (_, at) = lock, row.key == .request { lockedRequestKeys.append((resolving, at)) }
+                result.append(.dbWrite(database: database(name, c), row: row))
             }
         }
         return result

@@ -109,8 +109,8 @@ final class CalibrationFilesTests: XCTestCase {
             case let .cacheGet(c, onMiss): "cache_get\(c)(\(kinds(onMiss)))"
             case .cacheSet(let c): "cache_set\(c)"
             case .cacheDelete(let c): "cache_delete\(c)"
-            case let .dbRead(d, strong): "db_read\(d)\(strong ? "!" : "")"
-            case .dbWrite(let d): "db_write\(d)"
+            case let .dbRead(d, strong, _): "db_read\(d)\(strong ? "!" : "")"
+            case .dbWrite(let d, _): "db_write\(d)"
             }
         }.joined(separator: " ")
     }

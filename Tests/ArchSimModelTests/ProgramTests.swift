@@ -22,10 +22,10 @@ final class ProgramTests: XCTestCase {
         XCTAssertEqual(program.code, [
             .cpu(sampler: 0),                               // 0 app.view
             .cacheGet(cache: 0, onHit: 4),                  // 1: a hit skips the on_miss steps
-            .dbRead(database: 0, strong: false),            // 2
+            .dbRead(database: 0, strong: false, key: -1),   // 2
             .cacheSet(cache: 0),                            // 3
             .fork(first: 0, count: 2),                      // 4
-            .dbWrite(database: 0),                          // 5
+            .dbWrite(database: 0, key: -1, lock: -1),       // 5
             .end,                                           // 6
             .call(service: 1, operation: 0, rule: 0),       // 7 branch 0
             .branchEnd,                                     // 8

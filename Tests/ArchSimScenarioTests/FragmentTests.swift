@@ -201,15 +201,15 @@ final class FragmentTests: XCTestCase {
         XCTAssertEqual(profile, OperationRef(service: 3, operation: 0))
         XCTAssertEqual(stock, OperationRef(service: 4, operation: 0))
         guard case let .cacheGet(cache, onMiss) = st[2], onMiss.count == 2,
-              case let .dbRead(missDb, missStrong) = onMiss[0], case let .cacheSet(setCache) = onMiss[1] else {
+              case let .dbRead(missDb, missStrong, _) = onMiss[0], case let .cacheSet(setCache) = onMiss[1] else {
             return XCTFail("\(st[2])")
         }
         XCTAssertEqual([cache, missDb, setCache], [0, 0, 0])
         XCTAssertFalse(missStrong)
         guard case .cacheDelete(0) = st[3] else { return XCTFail("\(st[3])") }
-        guard case .dbRead(0, false) = st[4] else { return XCTFail("\(st[4])") }
-        guard case .dbRead(0, true) = st[5] else { return XCTFail("\(st[5])") }
-        guard case .dbWrite(0) = st[6] else { return XCTFail("\(st[6])") }
+        guard case .dbRead(0, false, _) = st[4] else { return XCTFail("\(st[4])") }
+        guard case .dbRead(0, true, _) = st[5] else { return XCTFail("\(st[5])") }
+        guard case .dbWrite(0, _) = st[6] else { return XCTFail("\(st[6])") }
         guard case let .delay(delay) = st[7] else { return XCTFail("\(st[7])") }
         XCTAssertEqual(delay, .lognormal(median: 30e6, p99: 200e6))
         guard case let .cpu(cpu) = st[8] else { return XCTFail("\(st[8])") }

@@ -112,6 +112,101 @@ final class StorageKeyTests: XCTestCase {
         """), "replicas.connections", "max_connections 4")
     }
 
+    /// The spec's "Keys per step" and "Row locks" fragments, verbatim, in one operation.
+    static let keysAndLocksFragment = """
+    steps:
+      - db_read: users
+        key: users                         # draw this step's key from key space `users`
+      - db_write: orders
+        key: new                           # a fresh key never used before (an insert)
+      - db_write: main
+        lock: row                          # writes of the same row run one at a time, FIFO
+        lock_timeout: 50s                  # optional; InnoDB's innodb_lock_wait_timeout default
+    """
+
+    static var keysAndLocksScenario: String {
+        scenario(workload: """
+          arrivals: {kind: open, rate: 100/s}
+          keys:
+            users: {count: 1000}
+            products: {count: 100, popularity: zipf(s=0.99)}
+          requests:
+            req: {weight: 1, key: products}
+        """, architecture: """
+          routes: {req: app.op}
+          services:
+            app:
+              operations:
+                op:
+        \(keysAndLocksFragment.split(separator: "\n").map { "          " + $0 }.joined(separator: "\n"))
+          databases:
+            users: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+            orders: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+            main: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+        """)
+    }
+
+    func testKeysAndLocksFragment() throws {
+        let s = try load(Self.keysAndLocksScenario)
+        let steps = s.architecture.services[0].operations[0].steps
+        XCTAssertEqual(steps, [.dbRead(database: 0, strong: false, row: RowAccess(key: .space(0))),
+                               .dbWrite(database: 1, row: RowAccess(key: .new)),
+                               .dbWrite(database: 2, row: RowAccess(key: .request, lock: RowLock(timeout: 50_000_000_000)))])
+        XCTAssertTrue(s.architecture.usesStorageColumns, "lock columns")
+        var expected = s
+        expected.sourcePath = nil
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        XCTAssertEqual(try load(text), expected, text)
+    }
+
+    func testKeyAndLockMistakes() {
+        func op(_ steps: String, keyed: Bool = true) -> String {
+            scenario(workload: """
+              arrivals: {kind: open, rate: 100/s}
+              keys:
+                users: {count: 1000}
+              requests:
+                req: {weight: 1\(keyed ? ", key: users" : "")}
+                other: {weight: 1}
+            """, architecture: """
+              routes: {req: app.op, other: app.other}
+              services:
+                app:
+                  operations:
+                    op: {steps: [\(steps)]}
+                    other: {}
+              databases:
+                db: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+            """)
+        }
+        assertOneProblem(op("{db_read: db, key: usres}"), "steps[0].key", "unknown key space 'usres'", "users")
+        assertOneProblem(op("{db_read: db, key: new}"), "key: new is a fresh row, for writes")
+        assertOneProblem(op("{db_read: db, lock: row}"), "'lock' goes with 'db_write', not 'db_read'")
+        assertOneProblem(op("{db_write: db, lock: table}"), "unknown lock 'table'")
+        assertOneProblem(op("{db_write: db, lock_timeout: 1s}"), "lock_timeout needs lock: row")
+        assertOneProblem(op("{db_write: db, lock: row}", keyed: false), "steps[0].lock",
+                         "request type 'req' has none")
+        // A keyless request that reaches the lock through a call is found too.
+        assertOneProblem(scenario(workload: """
+              arrivals: {kind: open, rate: 100/s}
+              requests:
+                req: {weight: 1}
+            """, architecture: """
+              routes: {req: app.op}
+              services:
+                app:
+                  operations:
+                    op: {steps: [{call: stock.take}]}
+                stock:
+                  operations:
+                    take: {steps: [{db_write: db, lock: row}]}
+              databases:
+                db: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+            """), "services.stock.operations.take.steps[0].lock", "request type 'req' has none")
+        // With a step key, a keyless request may lock.
+        XCTAssertNoThrow(try load(op("{db_write: db, key: users, lock: row}", keyed: false)))
+    }
+
     func testRoundTrip() throws {
         let s = try load(minimal(more: Self.databaseServerFragment))
         let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)

@@ -143,6 +143,97 @@ final class StorageTheoryTests: XCTestCase {
     }
 }
 
+extension StorageTheoryTests {
+    /// One hot row under Poisson writes, `lock: row`, connections never short, no flush: the
+    /// row's lock is an M/G/1 queue. Lognormal write times (mean 1 ms, sd 2 ms) at ρ = 0.7:
+    /// the lock wait is Pollaczek–Khinchine's Wq. Tolerance 4% (the CI is about 1.5%).
+    func testHotRowLockIsMG1() throws {
+        let r = try ScenarioText.run(Self.server(rate: "700/s", seconds: 800, keys: "count: 1", key: "k",
+                                                 step: "{db_write: db, lock: row}", primary: """
+            connections: 100000
+            read: constant(1ms)
+            write: lognormal(mean=1ms, sd=2ms)
+            """))
+        let row = r.components.first { $0.component == "db.primary" }!
+        let wq = Analytic.pollaczekKhinchineWait(arrival: 700, meanService: 1e-3, serviceVariance: 4e-6) * 1000
+        XCTAssertEqual(row.lockWaitMs!, wq, accuracy: wq * 0.04, "M/G/1 lock wait (P-K \(wq) ms)")
+        XCTAssertEqual(r.summary.last!.meanMs, wq + 1, accuracy: (wq + 1) * 0.04)
+        // Two rows share the load: each is an M/G/1 at half the rate, and the waits fall accordingly.
+        let two = try ScenarioText.run(Self.server(rate: "700/s", seconds: 400, keys: "count: 2", key: "k",
+                                                   step: "{db_write: db, lock: row}", primary: """
+            connections: 100000
+            read: constant(1ms)
+            write: lognormal(mean=1ms, sd=2ms)
+            """))
+        let wq2 = Analytic.pollaczekKhinchineWait(arrival: 350, meanService: 1e-3, serviceVariance: 4e-6) * 1000
+        XCTAssertEqual(two.components.first { $0.component == "db.primary" }!.lockWaitMs!, wq2, accuracy: wq2 * 0.06)
+    }
+
+    /// `lock_timeout`, exactly: writes of one row every 1 ms (constant arrivals), 3 ms each,
+    /// giving up after 5.5 ms. The lock is released every 3 ms, and then goes to the oldest
+    /// waiter that has waited less than 5.5 ms — the one that arrived 5 ms before: of every
+    /// three writes, one gets the lock after exactly 5 ms and two time out.
+    func testLockTimeoutExactly() throws {
+        let text = Self.server(rate: "1000/s", seconds: 30, warmup: 1, replications: 1, keys: "count: 1", key: "k",
+                               step: "{db_write: db, lock: row, lock_timeout: 5.5ms}", primary: """
+            connections: 1000
+            read: constant(1ms)
+            write: constant(3ms)
+            """).replacingOccurrences(of: "kind: open, rate", with: "kind: open, process: constant, rate")
+        let r = try ScenarioText.run(text)
+        let all = r.summary.last!
+        XCTAssertEqual(all.offered, 30_000)
+        // Two of every three time out; the last few (at most 9: 5.5 ms of waits and 3 ms of
+        // write) are still in flight at the end.
+        let inFlight = Double(r.replications[0].measuredInFlightAtEnd)
+        XCTAssertLessThanOrEqual(inFlight, 9)
+        XCTAssertEqual(all.completed + all.timeouts + inFlight, all.offered)
+        XCTAssertEqual(all.timeouts, 20_000 - inFlight, accuracy: 3)
+        XCTAssertEqual(all.meanMs, 8, accuracy: 1e-6, "5 ms for the lock, 3 ms of write")
+        XCTAssertEqual(r.components.first { $0.component == "db.primary" }!.lockWaitMs!, 5, accuracy: 1e-6)
+    }
+
+    /// `key: SPACE` draws one key per request and space: a request that reads its user's row twice
+    /// finds it in the buffer pool the second time (hit ratio ½ over a huge uniform space, where
+    /// independent draws would almost never hit), and `key: new` rows never wait for a lock.
+    func testStepKeysAreOnePerRequestAndSpace() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 100s
+        warmup: 5s
+        workload:
+          arrivals: {kind: open, rate: 1000/s}
+          keys:
+            users: {count: 100000000}
+          requests:
+            order: {weight: 1}
+        architecture:
+          routes: {order: app.op}
+          services:
+            app:
+              workers: 100000
+              io: async
+              operations:
+                op:
+                  steps:
+                    - {db_read: db, key: users}
+                    - {db_read: db, key: users}
+                    - {db_write: db, key: new, lock: row}
+          databases:
+            db:
+              primary:
+                connections: 100000
+                read: constant(1ms)
+                write: constant(1ms)
+                buffer_pool: {capacity: 100000, miss: constant(1ms)}
+        """)
+        let row = r.components.first { $0.component == "db.primary" }!
+        XCTAssertEqual(row.hitRatio!, 0.5, accuracy: 0.002)
+        XCTAssertEqual(row.lockWaitMs!, 0)
+        XCTAssertEqual(r.summary.last!.meanMs, 1 + 1 + 1 + 1, accuracy: 0.01, "miss + read, hit, write")
+    }
+}
+
 extension Analytic {
     /// M/M/c/K: the probability that an arrival finds K present (and is lost).
     static func mmcKBlocking(arrival lambda: Double, service mu: Double, servers c: Int, capacity k: Int) -> Double {

@@ -48,6 +48,8 @@ package struct DatabaseInstance {
     package private(set) var disks: Pool?
     /// The redo log writes wait for; nil: a write is durable when it ends.
     package private(set) var log: RedoLog?
+    /// Rows locked by `lock: row` writes.
+    package private(set) var rowLocks = RowLocks()
 
     // Replication (replicas).
     /// Sequence number of the last write visible here (all earlier ones are too).
@@ -76,6 +78,8 @@ package struct DatabaseInstance {
     package private(set) var wait = LatencyHistogram()
     /// Waits for a disk of reads that missed the buffer pool (only with `disks`).
     package private(set) var diskWait = LatencyHistogram()
+    /// Waits of `lock: row` writes for their row's lock (0 when free).
+    package private(set) var lockWait = LatencyHistogram()
     /// Queries rejected past `maxConnections`.
     package private(set) var rejected = 0
     package private(set) var served = 0
@@ -120,13 +124,19 @@ package struct DatabaseInstance {
         case diskRead(Int64)
         /// Its row missed and it waits for a disk.
         case waitForDisk
+        /// A `lock: row` write waits for its row's lock (holding its connection).
+        case waitForLock
     }
 
     /// `task`'s query, holding a connection, starts: records its wait (`counted`: after the
     /// warm-up). A keyed read looks its row up in the buffer pool; a write brings its row in.
-    package mutating func startQuery(_ task: TaskID, isRead: Bool, key: UInt64?, waited: Int64, at now: Int64,
+    package mutating func startQuery(_ task: TaskID, isRead: Bool, key: UInt64?, locks: Bool, waited: Int64, at now: Int64,
                                      counted: Bool) -> QueryStart {
         if counted { wait.record(waited) }
+        if locks, let key {
+            guard rowLocks.acquire(task, key: key, at: now) else { return .waitForLock }
+            if counted { lockWait.record(0) }
+        }
         guard bufferPool != nil, let key else { return .run(stretched(isRead ? read.sample() : write.sample())) }
         guard isRead else {
             bufferPool!.bringIn(key)
@@ -143,6 +153,25 @@ package struct DatabaseInstance {
         default: return .waitForDisk
         }
     }
+
+    /// A write that waited `waited` ns was handed its row's lock: its write time.
+    package mutating func startLockedWrite(key: UInt64, waited: Int64, counted: Bool) -> Int64 {
+        if counted { lockWait.record(waited) }
+        bufferPool?.bringIn(key)
+        return stretched(write.sample())
+    }
+
+    /// A locked write is durable: the row's lock goes to the longest waiter, if any.
+    package mutating func releaseRowLock(key: UInt64, at now: Int64) -> Pool.Handoff { rowLocks.release(key: key, at: now) }
+
+    /// `task` gives up waiting for `key`'s lock (`lock_timeout`): true if it was waiting.
+    package mutating func cancelLockWait(_ task: TaskID, key: UInt64, at now: Int64) -> Bool {
+        rowLocks.cancel(task, key: key, at: now)
+    }
+
+    /// A query that gave up at the server (a lock wait past its limit) leaves it; its
+    /// connection is released by the replica set.
+    package mutating func abandonQuery() { open -= 1 }
 
     /// A read that waited `waited` ns was handed a disk: its disk read time.
     package mutating func startDiskRead(waited: Int64, counted: Bool) -> Int64 {
@@ -267,6 +296,7 @@ package struct DatabaseInstance {
         connections.clear(at: now)
         disks?.clear(at: now)
         log?.clear()
+        rowLocks.clear()
         bufferPool?.clear()
         open = 0
         applyRunning = 0
@@ -323,6 +353,8 @@ package struct DatabaseInstance {
                              diskWaitMs: disks == nil || diskWait.count == 0 ? nil : diskWait.mean / 1e6,
                              diskUtilization: disks.map { $0.busyGauge.mean(until: end) / Double($0.slots) },
                              commitMs: log.flatMap { $0.commitTime.count > 0 ? $0.commitTime.mean / 1e6 : nil },
-                             flushBatch: log?.meanBatch)
+                             flushBatch: log?.meanBatch,
+                             lockWaitMs: lockWait.count > 0 ? lockWait.mean / 1e6 : nil,
+                             p99LockWaitMs: lockWait.count > 0 ? lockWait.percentile(99) / 1e6 : nil)
     }
 }

@@ -41,9 +41,9 @@ package struct ReplicaSet {
     package let measuredFrom: Int64
     /// Sequence number of the last committed write.
     package private(set) var committed: Int64 = 0
-    /// For each key space and key id, the sequence number of its latest committed write
-    /// (0 = none); grown on demand, so memory follows the largest key id written.
-    package private(set) var lastWrite: [[Int64]] = []
+    /// For each key written, the sequence number of its latest committed write (absent: none).
+    /// Sparse: memory follows the keys written, not the size of their key spaces.
+    package private(set) var lastWrite = SparseKeyMap()
     /// Writes lost by a failover (committed on the old primary, never applied on the new one).
     package private(set) var lostWrites = 0
 
@@ -150,10 +150,11 @@ package struct ReplicaSet {
     /// `task`'s query holding a connection at server `s` starts. Returns how it goes on
     /// (executes, reads a row from disk, or waits for a disk), whether it reads stale data (a
     /// replica read of a key with a committed write not visible there), and the server's epoch.
-    package mutating func startQuery(_ task: TaskID, server s: Int, isRead: Bool, key: UInt64?, waited: Int64,
+    package mutating func startQuery(_ task: TaskID, server s: Int, isRead: Bool, key: UInt64?, locks: Bool, waited: Int64,
                                      at now: Int64) -> (start: DatabaseInstance.QueryStart, stale: Bool, epoch: UInt32) {
         let counted = now >= measuredFrom
-        let start = servers[s].startQuery(task, isRead: isRead, key: key, waited: waited, at: now, counted: counted)
+        let start = servers[s].startQuery(task, isRead: isRead, key: key, locks: locks, waited: waited, at: now,
+                                          counted: counted)
         var stale = false
         if isRead && s != primary, let key, isStale(key: key, at: s) {
             stale = true
@@ -169,6 +170,20 @@ package struct ReplicaSet {
         let ended = servers[s].diskReadEnded(at: now)
         guard case .task(let next, let waited) = ended.handoff else { return (nil, ended.readTime) }
         return ((next, servers[s].startDiskRead(waited: waited, counted: now >= measuredFrom)), ended.readTime)
+    }
+
+    /// A `lock: row` write at server `s` that waited `waited` ns got its row's lock: its write time.
+    package mutating func startLockedWrite(server s: Int, key: UInt64, waited: Int64, at now: Int64) -> Int64 {
+        servers[s].startLockedWrite(key: key, waited: waited, counted: now >= measuredFrom)
+    }
+
+    /// `task`'s lock wait at server `s` passed its limit: if it still waits, it leaves the
+    /// server (returns true) and its connection goes to the next in line (`handoff`).
+    package mutating func abandonLockWait(_ task: TaskID, server s: Int, key: UInt64, at now: Int64,
+                                          events: inout EventQueue) -> (gaveUp: Bool, handoff: Handoff?) {
+        guard servers[s].cancelLockWait(task, key: key, at: now) else { return (false, nil) }
+        servers[s].abandonQuery()
+        return (true, releaseConnection(server: s, at: now, events: &events))
     }
 
     /// Whether writes at server `s` wait for a redo-log flush before they commit.
@@ -209,19 +224,24 @@ package struct ReplicaSet {
     package enum Finish {
         /// Its server crashed after it started: it was lost (its task was failed then).
         case lost
-        /// Done; its connection went to `handoff` (a waiting query) if not nil.
-        case done(handoff: Handoff?)
+        /// Done; its connection went to `handoff` (a waiting query) if not nil, and its row's
+        /// lock (a `lock: row` write) to `lockHandoff`.
+        case done(handoff: Handoff?, lockHandoff: Handoff?)
     }
 
     /// A query started at server `s` in `epoch` ends: unless the server crashed since, a write
     /// commits and is shipped to the replicas, and the connection goes to the next apply job or
     /// waiting query.
-    package mutating func finishQuery(server s: Int, epoch: UInt32, isWrite: Bool, key: UInt64?, at now: Int64,
-                              events: inout EventQueue) -> Finish {
+    package mutating func finishQuery(server s: Int, epoch: UInt32, isWrite: Bool, key: UInt64?, locked: Bool,
+                                      at now: Int64, events: inout EventQueue) -> Finish {
         guard servers[s].epoch == epoch else { return .lost }
         servers[s].finishQuery(isWrite: isWrite, counted: now >= measuredFrom)
         if isWrite { commit(key: key, at: now, events: &events) }
-        return .done(handoff: releaseConnection(server: s, at: now, events: &events))
+        var lockHandoff: Handoff?
+        if locked, let key, case .task(let next, let waited) = servers[s].releaseRowLock(key: key, at: now) {
+            lockHandoff = Handoff(task: next, waited: waited)
+        }
+        return .done(handoff: releaseConnection(server: s, at: now, events: &events), lockHandoff: lockHandoff)
     }
 
     /// Hands a freed connection to the next in line — a waiting apply job first (replication
@@ -255,21 +275,15 @@ package struct ReplicaSet {
     /// Records a committed write of `key` (if any); returns its sequence number.
     package mutating func record(key: UInt64?) -> Int64 {
         committed += 1
-        if let key {
-            let space = KeyId.space(key), k = KeyId.id(key)
-            while space >= lastWrite.count { lastWrite.append([]) }
-            if k >= lastWrite[space].count {
-                lastWrite[space].append(contentsOf: repeatElement(0, count: max(k + 1 - lastWrite[space].count, lastWrite[space].count)))
-            }
-            lastWrite[space][k] = committed
-        }
+        // Only reads at replicas can be stale, and nobody reads a fresh key.
+        if let key, readsFromReplicas, !KeyId.isFresh(key) { lastWrite.set(key, committed) }
         return committed
     }
 
     /// Whether a read of `key` at server `s` now would miss a committed write.
     package func isStale(key: UInt64, at s: Int) -> Bool {
-        let space = KeyId.space(key), k = KeyId.id(key)
-        return space < lastWrite.count && k < lastWrite[space].count && lastWrite[space][k] > servers[s].visible
+        guard let last = lastWrite[key] else { return false }
+        return last > servers[s].visible
     }
 
     /// A shipped write reaches replica `s`'s relay log (in commit order: arrivals are FIFO). The
@@ -349,9 +363,7 @@ package struct ReplicaSet {
         let survived = servers[promoted].visible
         if now >= measuredFrom { lostWrites += Int(committed - survived) }
         committed = survived
-        for space in lastWrite.indices {
-            for k in lastWrite[space].indices where lastWrite[space][k] > survived { lastWrite[space][k] = survived }
-        }
+        lastWrite.updateValues { min($0, survived) }
         servers[promoted].promote()
         primary = promoted
         for s in servers.indices where s != promoted && servers[s].role == .replica { servers[s].truncate(after: survived) }
@@ -368,7 +380,7 @@ package struct ReplicaSet {
 
     /// Work queued at the servers and slots of per-key state: memory diagnostics.
     package var queuedWork: Int { servers.reduce(0) { $0 + $1.queuedWork } }
-    package var lastWriteSlots: Int { lastWrite.reduce(0) { $0 + $1.count } }
+    package var lastWriteSlots: Int { lastWrite.slots }
 
     package func result(seconds: Double, end: Int64) -> DatabaseResult {
         DatabaseResult(servers: servers.map { $0.result(seconds: seconds, end: end, committed: committed) },

@@ -4,20 +4,37 @@
 /// ``ReplicaSet`` routes it to a server, gives it a connection or queues it, runs it and
 /// replicates it; its answer travels a hop back.
 extension Simulation {
-    /// The task's query (at `pc - 1`): whether it reads and whether it must read the primary.
-    @inline(__always) func query(of t: TaskID) -> (database: Int, isRead: Bool, strong: Bool) {
+    /// The task's query (at `pc - 1`): whether it reads, whether it must read the primary, its
+    /// key operand, and its row lock (index into ``Program/lockTimeouts``, or -1).
+    @inline(__always) func query(of t: TaskID) -> (database: Int, isRead: Bool, strong: Bool, key: Int32, lock: Int32) {
         switch program.code[Int(tasks[t].pc) - 1] {
-        case .dbRead(let d, let strong): return (Int(d), true, strong)
-        case .dbWrite(let d): return (Int(d), false, false)
+        case .dbRead(let d, let strong, let key): return (Int(d), true, strong, key, -1)
+        case .dbWrite(let d, let key, let lock): return (Int(d), false, false, key, lock)
         default: preconditionFailure("not at a database step")
         }
     }
+
+    /// The row a query touches: the request's key, its key of a step key space, or a fresh one.
+    func rowKey(_ t: TaskID, operand: Int32) -> UInt64? {
+        let r = tasks[t].request
+        switch operand {
+        case Program.requestKey: return requests[r].optionalKey
+        case Program.newKey:
+            freshKeys += 1
+            return KeyId.make(space: KeyId.freshSpace, id: freshKeys)
+        default: return stepKey(r, Int(operand))
+        }
+    }
+
+    /// The key of a query's row, fixed when it reached its database.
+    @inline(__always) func rowKey(_ t: TaskID) -> UInt64? { tasks[t].rowKey == .max ? nil : tasks[t].rowKey }
 
     /// A query reaches its database: the replica set routes it to a server, which fails it (down),
     /// runs it, or queues it.
     func databaseArrive(_ t: TaskID) {
         let q = query(of: t)
-        let key = requests[tasks[t].request].optionalKey
+        let key = rowKey(t, operand: q.key)
+        tasks[t].rowKey = key ?? .max
         let s = databases[q.database].server(forRead: q.isRead, strong: q.strong, key: key)
         tasks[t].server = ServerID(database: q.database, server: s)
         tasks[t].generation &+= 1
@@ -35,12 +52,13 @@ extension Simulation {
     }
 
     /// A query holding a connection runs for its read or write time; a read whose row missed
-    /// the buffer pool first reads it from disk (or waits for a disk).
+    /// the buffer pool first reads it from disk (or waits for a disk); a `lock: row` write
+    /// first takes its row's lock (or waits for it, until its `lock_timeout`).
     func startQuery(_ t: TaskID, waited: Int64) {
         let q = query(of: t)
         let request = tasks[t].request
         let started = databases[q.database].startQuery(t, server: Int(tasks[t].server.server), isRead: q.isRead,
-                                                       key: requests[request].optionalKey, waited: waited, at: events.now)
+                                                       key: rowKey(t), locks: q.lock >= 0, waited: waited, at: events.now)
         if started.stale {
             recorder.staleRead(type: Int(requests[request].type), measured: requests[request].measured)
         }
@@ -49,7 +67,31 @@ extension Simulation {
         case .run(let time): events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
         case .diskRead(let time): events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))
         case .waitForDisk: break
+        case .waitForLock:
+            let limit = program.lockTimeouts[Int(q.lock)]
+            if limit > 0 { events.schedule(after: limit, EventKind.lockTimeout.payload(t, generation: tasks[t].generation)) }
         }
+    }
+
+    /// A `lock: row` write that waited was handed its row's lock: it executes.
+    func lockGranted(_ t: TaskID, waited: Int64) {
+        let d = Int(tasks[t].server.database)
+        let time = databases[d].startLockedWrite(server: Int(tasks[t].server.server), key: tasks[t].rowKey, waited: waited,
+                                                 at: events.now)
+        events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+    }
+
+    /// A row-lock wait reached its `lock_timeout`: if the write still waits, it gives up (its
+    /// request fails with a timeout) and frees its connection.
+    func lockTimeout(_ t: TaskID, generation: UInt32) {
+        guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
+        let d = Int(tasks[t].server.database)
+        let left = databases[d].abandonLockWait(t, server: Int(tasks[t].server.server), key: tasks[t].rowKey,
+                                                at: events.now, events: &events)
+        guard left.gaveUp else { return }
+        if let next = left.handoff { startQuery(next.task, waited: next.waited) }
+        tasks[t].failure = .timeout
+        queryAnswered(t)
     }
 
     /// A read's disk read ended (unless its server crashed meanwhile: the task's generation moved
@@ -75,16 +117,17 @@ extension Simulation {
             _ = databases[q.database].awaitCommit(t, server: s, epoch: tasks[t].serverEpoch, at: events.now, events: &events)
             return
         }
-        finishQuery(t, database: q.database, isWrite: !q.isRead)
+        finishQuery(t, database: q.database, isWrite: !q.isRead, locked: q.lock >= 0)
     }
 
     /// `t`'s query is over at its server: it commits (a write), frees its connection for the
     /// next in line, and its answer travels back.
-    private func finishQuery(_ t: TaskID, database d: Int, isWrite: Bool) {
+    private func finishQuery(_ t: TaskID, database d: Int, isWrite: Bool, locked: Bool) {
         let finish = databases[d].finishQuery(server: Int(tasks[t].server.server), epoch: tasks[t].serverEpoch,
-                                              isWrite: isWrite, key: requests[tasks[t].request].optionalKey,
+                                              isWrite: isWrite, key: rowKey(t), locked: locked,
                                               at: events.now, events: &events)
-        guard case .done(let handoff) = finish else { return }   // lost in a crash
+        guard case .done(let handoff, let lockHandoff) = finish else { return }   // lost in a crash
+        if let next = lockHandoff { lockGranted(next.task, waited: next.waited) }
         if let next = handoff { startQuery(next.task, waited: next.waited) }
         queryAnswered(t)
     }
@@ -95,7 +138,8 @@ extension Simulation {
         let d = Int(server.database), s = Int(server.server)
         let durable = databases[d].flushEnded(server: s, generation: generation, at: events.now)
         for _ in 0..<durable {
-            finishQuery(databases[d].takeDurable(server: s, at: events.now), database: d, isWrite: true)
+            let t = databases[d].takeDurable(server: s, at: events.now)
+            finishQuery(t, database: d, isWrite: true, locked: query(of: t).lock >= 0)
         }
         if durable > 0 { databases[d].startNextFlush(server: s, events: &events) }
     }

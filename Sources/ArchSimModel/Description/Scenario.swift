@@ -130,12 +130,23 @@ public struct Architecture: Sendable, Equatable {
     public var caches: [Cache]
     public var databases: [Database]
 
-    /// Whether components.csv carries the storage columns (disks, commits): only when a database
-    /// server uses a version 1.1 storage key, so files without them give byte-identical results.
+    /// Whether components.csv carries the storage columns (row locks, disks, commits): only when
+    /// a database server uses a version 1.1 storage key or a step locks rows, so files without
+    /// them give byte-identical results.
     public var usesStorageColumns: Bool {
-        databases.contains { db in
-            [db.primary, db.replica].contains { $0.maxConnections != nil || $0.bufferPool != nil || $0.disks != nil || $0.commit != nil }
+        func locks(_ steps: [Step]) -> Bool {
+            steps.contains {
+                switch $0 {
+                case .dbWrite(_, let row): return row.lock != nil
+                case .parallel(let branches): return locks(branches)
+                case .cacheGet(_, let onMiss): return locks(onMiss)
+                default: return false
+                }
+            }
         }
+        return databases.contains { db in
+            [db.primary, db.replica].contains { $0.maxConnections != nil || $0.bufferPool != nil || $0.disks != nil || $0.commit != nil }
+        } || services.contains { $0.operations.contains { locks($0.steps) } }
     }
 
     public init(hop: Distribution = .constant(0), balancer: BalancerPolicy = .roundRobin, routes: [OperationRef],
@@ -221,8 +232,35 @@ public indirect enum Step: Sendable, Equatable {
     case cacheSet(cache: Int)
     case cacheDelete(cache: Int)
     /// A read of the database (index into ``Architecture/databases``); strong reads go to the primary.
-    case dbRead(database: Int, strong: Bool)
-    case dbWrite(database: Int)
+    case dbRead(database: Int, strong: Bool, row: RowAccess = RowAccess())
+    case dbWrite(database: Int, row: RowAccess = RowAccess())
+}
+
+/// Which row a database step touches (format 1.1 `key:`), and whether a write locks it (`lock: row`).
+public struct RowAccess: Sendable, Equatable {
+    public var key: StepKey
+    /// Writes only: the row's lock, taken after the connection, held until the commit is durable.
+    public var lock: RowLock?
+    public init(key: StepKey = .request, lock: RowLock? = nil) { self.key = key; self.lock = lock }
+}
+
+/// The key a step uses.
+public enum StepKey: Sendable, Equatable {
+    /// The request's key (none if its type has none).
+    case request
+    /// One key per request drawn from this key space (index into ``Workload/keySpaces``); every
+    /// step naming the space in one request uses the same key. The request's own key when it
+    /// comes from that space.
+    case space(Int)
+    /// A fresh key never used before (an insert).
+    case new
+}
+
+/// A row lock on a write: writes of one row run one at a time, FIFO.
+public struct RowLock: Sendable, Equatable {
+    /// A wait longer than this fails the request (a timeout); nil = wait as long as it takes.
+    public var timeout: Nanoseconds?
+    public init(timeout: Nanoseconds? = nil) { self.timeout = timeout }
 }
 
 /// How a caller treats one call step: how long it waits, how often it retries, whether a

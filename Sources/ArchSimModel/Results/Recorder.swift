@@ -268,6 +268,9 @@ public struct DatabaseServerResult: Sendable {
     public var commitMs: Double?
     /// Mean commits per redo-log flush (nil: no redo log, or no flush).
     public var flushBatch: Double?
+    /// Mean and p99 wait of `lock: row` writes for their row's lock (nil: none here).
+    public var lockWaitMs: Double?
+    public var p99LockWaitMs: Double?
 }
 
 /// A service tier's measurements in one replication (after the warm-up).

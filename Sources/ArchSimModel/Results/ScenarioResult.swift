@@ -70,6 +70,8 @@ public struct ScenarioResult: Sendable {
                 row.diskUtilization = meanOfPresent(servers, \.diskUtilization)
                 row.commitMs = meanOfPresent(servers, \.commitMs)
                 row.flushBatch = meanOfPresent(servers, \.flushBatch)
+                row.lockWaitMs = meanOfPresent(servers, \.lockWaitMs)
+                row.p99LockWaitMs = meanOfPresent(servers, \.p99LockWaitMs)
                 if s > 0 {
                     row.staleReads = mean(servers) { Double($0.staleReads) }
                     row.replicationLagP99Ms = meanOfPresent(servers, \.lagP99Ms)
@@ -150,6 +152,9 @@ public struct ComponentRow: Sendable {
     public var commitMs: Double? = nil
     /// Mean commits per redo-log flush.
     public var flushBatch: Double? = nil
+    /// Mean and p99 wait of `lock: row` writes for their row's lock.
+    public var lockWaitMs: Double? = nil
+    public var p99LockWaitMs: Double? = nil
 
     public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
                 meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil,

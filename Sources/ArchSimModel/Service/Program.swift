@@ -17,10 +17,11 @@ import ArchSimKernel
     case cacheSet(cache: Int32)
     /// Remove the request's key from `cache`.
     case cacheDelete(cache: Int32)
-    /// Read from `database`; a `strong` read goes to the primary.
-    case dbRead(database: Int32, strong: Bool)
-    /// Write to `database` (its primary).
-    case dbWrite(database: Int32)
+    /// Read from `database`; a `strong` read goes to the primary. `key`: see ``Program/requestKey``.
+    case dbRead(database: Int32, strong: Bool, key: Int32)
+    /// Write to `database` (its primary). `key`: see ``Program/requestKey``; `lock`: index into
+    /// ``Program/lockTimeouts`` of a `lock: row` write, or -1.
+    case dbWrite(database: Int32, key: Int32, lock: Int32)
     /// Start `count` branches whose entry points are ``Program/forkTargets``[first ..< first+count];
     /// wait for all.
     case fork(first: Int32, count: Int32)
@@ -71,6 +72,14 @@ package struct Program {
     package var entry: [[Int32]] = []
     /// For each pc, the pc of the `end` or `branchEnd` that closes its code.
     package var endOf: [Int32] = []
+    /// A database step's `key` operand: the request's key, a fresh key, or (≥ 0) the request's
+    /// key of step key space `stepKeySpaces[k]`.
+    package static let requestKey: Int32 = -1, newKey: Int32 = -2
+    /// The key spaces steps name with `key: SPACE`, in order of first use: every request draws
+    /// one key from each when it arrives.
+    package var stepKeySpaces: [Int] = []
+    /// The wait limit (ns; 0: none) of each `lock: row` write.
+    package var lockTimeouts: [Int64] = []
 
     package init(architecture: Architecture, streams: RandomStreams) throws(SimulationError) {
         for (s, service) in architecture.services.enumerated() {
@@ -108,6 +117,17 @@ package struct Program {
         return Int32(samplers.count - 1)
     }
 
+    private mutating func keyOperand(_ key: StepKey) -> Int32 {
+        switch key {
+        case .request: return Self.requestKey
+        case .new: return Self.newKey
+        case .space(let space):
+            if let k = stepKeySpaces.firstIndex(of: space) { return Int32(k) }
+            stepKeySpaces.append(space)
+            return Int32(stepKeySpaces.count - 1)
+        }
+    }
+
     private mutating func emit(_ steps: [Step], path: String, streams: RandomStreams,
                                pending: inout [(slot: Int, step: Step, path: String)]) throws(SimulationError) {
         for (i, step) in steps.enumerated() {
@@ -137,8 +157,15 @@ package struct Program {
                 code[at] = .cacheGet(cache: Int32(cache), onHit: Int32(code.count))
             case .cacheSet(let cache): code.append(.cacheSet(cache: Int32(cache)))
             case .cacheDelete(let cache): code.append(.cacheDelete(cache: Int32(cache)))
-            case .dbRead(let db, let strong): code.append(.dbRead(database: Int32(db), strong: strong))
-            case .dbWrite(let db): code.append(.dbWrite(database: Int32(db)))
+            case .dbRead(let db, let strong, let row):
+                code.append(.dbRead(database: Int32(db), strong: strong, key: keyOperand(row.key)))
+            case .dbWrite(let db, let row):
+                var lock: Int32 = -1
+                if let rowLock = row.lock {
+                    lockTimeouts.append(rowLock.timeout ?? 0)
+                    lock = Int32(lockTimeouts.count - 1)
+                }
+                code.append(.dbWrite(database: Int32(db), key: keyOperand(row.key), lock: lock))
             }
         }
     }

@@ -238,7 +238,7 @@ extension Simulation {
         case .cacheDelete(let cache):
             waitDownstream(t)
             cacheStep(t, .delete, cache: Int(cache))
-        case .dbRead(let database, _), .dbWrite(let database):
+        case .dbRead(let database, _, _), .dbWrite(let database, _, _):
             waitDownstream(t)
             tasks[t].server = ServerID(database: Int(database), server: -1)
             if let hop { events.schedule(after: hop.sample(), EventKind.dbArrive.payload(t)) } else { databaseArrive(t) }

@@ -128,4 +128,7 @@ package enum KeyId {
     @inline(__always) package static func make(space: Int, id: Int) -> UInt64 { UInt64(space) << idBits | UInt64(id) }
     @inline(__always) package static func space(_ key: UInt64) -> Int { Int(key >> idBits) }
     @inline(__always) package static func id(_ key: UInt64) -> Int { Int(key & ((1 << idBits) - 1)) }
+    /// The space of fresh keys (`key: new`): ids counted up, each used once.
+    package static let freshSpace = (1 << 24) - 1
+    @inline(__always) package static func isFresh(_ key: UInt64) -> Bool { space(key) == freshSpace }
 }
