@@ -44,20 +44,32 @@ public struct PreflightEstimate: Sendable {
         // Cache slots, and buffer-pool rows (the same store), of every server that keeps them.
         let cacheSlots = arch.caches.reduce(0.0) { $0 + Double($1.capacity) }
             + arch.databases.reduce(0.0) {
-                $0 + Double($1.primary.bufferPool?.capacity ?? 0) + Double($1.replicaCount * ($1.replica.bufferPool?.capacity ?? 0))
+                $0 + Double($1.shards) * (Double($1.primary.bufferPool?.capacity ?? 0)
+                                          + Double($1.replicaCount * ($1.replica.bufferPool?.capacity ?? 0)))
             }
-        let servers = arch.databases.reduce(0.0) { $0 + Double(1 + $1.replicaCount) }
-        // Per-key state: every database written by a request whose key comes from a space keeps
-        // 8 bytes for each key of that space (the sequence number of its last write).
+        let servers = arch.databases.reduce(0.0) { $0 + Double($1.shards * (1 + $1.replicaCount)) }
+        // Arrivals per second at the peak.
+        let rate: Double
+        switch workload.arrivals {
+        case .open(_, .constant(let r)): rate = r
+        case .open(_, .profile(let points)): rate = points.map(\.perSecond).max() ?? 0
+        case .closed(let users, let think):
+            // At most one request per user per think time (never less than 1 ms of it).
+            rate = Double(users) / max(1e-3, think.mean / 1e9)
+        }
+        let requests = rate * Double(scenario.warmup + scenario.duration) / 1e9
+        // Per-key state: a database that reads from replicas keeps the sequence number of the
+        // last write of each key written (a sparse table, ≤ 64 bytes per key): at most the
+        // keys of the space, at most one per request of the run.
         var keyState = 0.0
-        for (d, _) in arch.databases.enumerated() {
+        for (d, db) in arch.databases.enumerated() where db.readsFrom == .replicas && db.replicaCount > 0 {
             var spaces = Set<Int>()
             for (t, type) in workload.requestTypes.enumerated() {
                 guard let space = type.keySpace else { continue }
                 let route = arch.routes[t]
                 if Self.writes(database: d, from: route, arch, depth: 0) { spaces.insert(space) }
             }
-            for space in spaces.sorted() { keyState += 8 * Double(workload.keySpaces[space].count) }
+            for space in spaces.sorted() { keyState += 64 * min(Double(workload.keySpaces[space].count), requests) }
         }
         let windows = (Double(scenario.warmup + scenario.duration) / Double(max(1, scenario.window))).rounded(.up)
         // Histograms per replication: request types, services (wait), the timeseries window.
@@ -74,14 +86,6 @@ public struct PreflightEstimate: Sendable {
         keptBytes = replications * (Double(workload.requestTypes.count) * Self.histogramBytes + windows * Self.windowRowBytes)
 
         // Events: arrivals times the events each request causes along its route.
-        let rate: Double
-        switch workload.arrivals {
-        case .open(_, .constant(let r)): rate = r
-        case .open(_, .profile(let points)): rate = points.map(\.perSecond).max() ?? 0
-        case .closed(let users, let think):
-            // At most one request per user per think time (never less than 1 ms of it).
-            rate = Double(users) / max(1e-3, think.mean / 1e9)
-        }
         let totalWeight = workload.requestTypes.reduce(0) { $0 + $1.weight }
         var perRequest = 0.0
         for (t, type) in workload.requestTypes.enumerated() where totalWeight > 0 {

@@ -42,7 +42,11 @@ public final class Simulation {
     let asyncService: [Bool]
     var breakers: [CircuitBreaker]
     var caches: [DistributedCache]
-    var databases: [ReplicaSet]
+    /// One replica set per database shard: database d's shards are `shardBase[d] ..<
+    /// shardBase[d] + shards`. A task's ``Task/server`` names the replica set.
+    var databases: [ReplicaSet] = []
+    var shardBase: [Int] = []
+    var shardCount: [Int] = []
     /// Per service, its autoscaler if it has one.
     var autoscalers: [Autoscaler?]
     var tasks = SlotArray<Task>()
@@ -102,8 +106,13 @@ public final class Simulation {
         breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
         let streams = self.streams, warmupEnd = self.warmupEnd
         caches = arch.caches.map { DistributedCache($0, streams: streams) }
-        databases = arch.databases.enumerated().map { d, db in
-            ReplicaSet(db, index: d, measuredFrom: warmupEnd, streams: streams)
+        for (d, db) in arch.databases.enumerated() {
+            shardBase.append(databases.count)
+            shardCount.append(db.shards)
+            for shard in 0..<db.shards {
+                databases.append(ReplicaSet(db, database: d, shard: shard, index: databases.count, measuredFrom: warmupEnd,
+                                            streams: streams))
+            }
         }
         recorder = Recorder(scenario: scenario)
     }

@@ -70,16 +70,37 @@ extension ScenarioReader {
             }
             return .cacheNode(cache: k, node: index)
         }
-        if let d = names.databases[base] {
-            let replicas = architecture.databases[d].replicaCount
-            if part == "primary", index == nil { return .primary(database: d) }
+        // A database server: `main.primary`, `main.replica[2]`, or a shard's, `main[3].primary`.
+        var shard: Int?
+        if part != nil, names.databases[base] == nil, let (b, i) = splitIndex(base), let i {
+            base = b
+            shard = i
+        }
+        if let d = names.databases[base], part == "primary" || part == "replica" {
+            let database = architecture.databases[d]
+            let shards = database.shards
+            if shards == 1, shard != nil {
+                report(c, "\(quoted(base)) is not sharded: its servers are \(base).primary" + (database.replicaCount > 0 ? " and \(Self.range(base + ".replica", database.replicaCount))" : ""))
+                return nil
+            }
+            if shards > 1, shard == nil {
+                report(c, "\(quoted(base)) has \(shards) shards: name one's server, like \(base)[0].\(part!)\(index.map { "[\($0)]" } ?? "") (shards \(Self.range(base, shards)))")
+                return nil
+            }
+            if let shard, shard >= shards {
+                report(c, "\(quoted(base)) has \(shards) shards; valid: \(Self.range(base, shards))")
+                return nil
+            }
+            let named = shards == 1 ? base : "\(base)[\(shard!)]"
+            let replicas = database.replicaCount
+            if part == "primary", index == nil { return .primary(database: d, shard: shard ?? 0) }
             if part == "replica", let index {
                 guard index < replicas else {
-                    report(c, replicas == 0 ? "\(quoted(base)) has no replicas"
-                                            : "\(quoted(base)) has \(replicas) replica\(replicas == 1 ? "" : "s"); valid: \(Self.range(base + ".replica", replicas))")
+                    report(c, replicas == 0 ? "\(quoted(named)) has no replicas"
+                                            : "\(quoted(named)) has \(replicas) replica\(replicas == 1 ? "" : "s"); valid: \(Self.range(named + ".replica", replicas))")
                     return nil
                 }
-                return .replica(database: d, replica: index)
+                return .replica(database: d, replica: index, shard: shard ?? 0)
             }
         }
         return invalid(c, text, architecture)
@@ -96,8 +117,9 @@ extension ScenarioReader {
         for database in architecture.databases {
             total += database.replicaCount > 0 ? 2 : 1
             guard valid.count < shown else { continue }
-            valid.append(database.name + ".primary")
-            if database.replicaCount > 0 { valid.append(Self.range(database.name + ".replica", database.replicaCount)) }
+            let name = database.shards == 1 ? database.name : Self.range(database.name, database.shards)
+            valid.append(name + ".primary")
+            if database.replicaCount > 0 { valid.append(Self.range(name + ".replica", database.replicaCount)) }
         }
         valid = Array(valid.prefix(shown))
         report(c, "unknown fault target \(quoted(text)); valid targets: " + valid.joined(separator: ", ")

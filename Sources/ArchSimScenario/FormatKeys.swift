@@ -239,6 +239,8 @@ enum FormatKeys {
         Key("replication_lag", .distribution, "Time a committed write takes to reach a replica."),
         Key("replica_balancer", .map(balancer), "How reads are spread over replicas (default least_connections)."),
         Key("failover", .map(failover), "Promote a replica when the primary crashes."),
+        Key("shards", .integer(minimum: 1, maximum: UInt64(Limits.shards)),
+            "Key-hash shards, each its own primary and replicas (default 1)."),
     ])
     static let primary = KeyTable(id: "primary", summary: "A database server.", keys: [
         Key("connections", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Queries executing at once.", required: true),
@@ -273,7 +275,8 @@ enum FormatKeys {
 
     static let fault = KeyTable(id: "fault", summary: "A crash or slowdown of one component.", keys: [
         Key("at", .duration(allowZero: true), "When it starts (simulated time).", required: true),
-        Key("target", .faultTarget, "app[0], product_cache[1], main.primary or main.replica[2].", required: true),
+        Key("target", .faultTarget, "app[0], product_cache[1], main.primary, main.replica[2], or main[3].primary for a shard.",
+            required: true),
         Key("kind", .choice(["crash", "slow"]), "crash: down; slow: service times multiplied by factor.", required: true),
         Key("factor", .number(allowZero: false, maximum: Limits.slowFactor), "The slowdown of kind: slow."),
         Key("for", .duration(allowZero: false), "How long it lasts (default: to the end)."),

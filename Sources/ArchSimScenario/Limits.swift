@@ -29,6 +29,10 @@ public enum Limits {
     public static let users = 1_000_000
     public static let connections = 1_000_000
     public static let replicas = 1_000
+    /// Shards of one database (each a primary and its replicas).
+    public static let shards = 10_000
+    /// Shards of all databases together (a shard's replica set is numbered in 16 bits).
+    public static let totalShards = 65_535
     public static let cacheNodes = 10_000
     /// Entries of a cache, all nodes together: below 2³¹ (the cache's slot table is 32-bit).
     public static let cacheCapacity = Int(Int32.max)

@@ -44,7 +44,7 @@ public enum ScenarioSchema {
     static let fraction = #"^\s*"# + number + #"\s*%?\s*$"#
     static let name = "^[A-Za-z0-9_-]+$"
     static let operation = #"^[^.\s]+\.[^.\s]+$"#
-    static let faultTarget = #"^[A-Za-z0-9_-]+(?:\[[0-9]+\]|\.primary|\.replica\[[0-9]+\])$"#
+    static let faultTarget = #"^[A-Za-z0-9_-]+(?:\[[0-9]+\]|(?:\[[0-9]+\])?(?:\.primary|\.replica\[[0-9]+\]))$"#
 
     // MARK: Building
 

@@ -310,6 +310,7 @@ public struct ScenarioWriter: Sendable {
         if let after = d.failoverAfter {
             e.append(entry("failover", .mapping([entry("after", duration(after), p + ".failover")]), p))
         }
+        if d.shards != 1 { e.append(entry("shards", int(d.shards), p)) }
         return .mapping(e)
     }
 
@@ -349,8 +350,7 @@ public struct ScenarioWriter: Sendable {
             let target = switch f.target {
             case let .serviceInstance(s, n): "\(a.services[s].name)[\(n)]"
             case let .cacheNode(c, n): "\(a.caches[c].name)[\(n)]"
-            case .primary(let d): "\(a.databases[d].name).primary"
-            case let .replica(d, r): "\(a.databases[d].name).replica[\(r)]"
+            case let .databaseServer(d, shard, server): a.databases[d].serverName(shard: shard, server: server)
             }
             var e = [entry("at", duration(f.at), fp), entry("target", .scalar(target), fp)]
             switch f.kind {

@@ -35,6 +35,7 @@ extension ScenarioReader {
         guard let m = map(c, allowNull: true) else { return [] }
         var result: [Database] = []
         let placeholder = DatabaseServer(connections: 1, read: .constant(0), write: .constant(0))
+        var shardsSoFar = 0
         for entry in m.entries {
             _ = name(entry, "database")
             var database = Database(name: entry.name, primary: placeholder)
@@ -84,6 +85,15 @@ extension ScenarioReader {
                 }
             }
             if let v = f["replication_lag"], let d = distribution(v) { database.replicationLag = d }
+            if let v = f["shards"], let n = count(v, maximum: Limits.shards) {
+                database.shards = n
+                shardsSoFar += n
+                if shardsSoFar > Limits.totalShards {
+                    report(v, "the databases have \(shardsSoFar) shards in all so far; at most \(Limits.format(Limits.totalShards)) (the engine numbers replica sets in 16 bits)")
+                }
+            } else {
+                shardsSoFar += 1
+            }
             if let v = f["replica_balancer"], let b = balancer(v) { database.replicaBalancer = b }
             if let v = f["failover"] {
                 database.failoverAfter = failover(v)

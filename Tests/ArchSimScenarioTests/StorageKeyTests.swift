@@ -8,8 +8,7 @@ import XCTest
 /// replicas inherit the primary's keys, mistakes are reported where they are, and the writer
 /// writes them back.
 final class StorageKeyTests: XCTestCase {
-    /// The spec's "Database servers" fragment, verbatim but for its `shards:` line (sharding
-    /// is not read yet).
+    /// The spec's "Database servers" fragment, verbatim.
     static let databaseServerFragment = """
       databases:
         main:
@@ -25,6 +24,7 @@ final class StorageKeyTests: XCTestCase {
             commit:                        # every write waits for its redo-log flush
               flush: constant(2ms)
               group: true                  # one flush serves every commit waiting when it starts
+          shards: 4                        # key-hash sharded: each shard its own primary + replicas (default 1)
     """
 
     func testDatabaseServerFragment() throws {
@@ -35,6 +35,7 @@ final class StorageKeyTests: XCTestCase {
         XCTAssertEqual(p.bufferPool, BufferPool(capacity: 200_000, miss: .lognormal(median: 5e6, p99: 20e6)))
         XCTAssertEqual(p.disks, 16)
         XCTAssertEqual(p.commit, CommitLog(flush: .constant(2e6), group: true))
+        XCTAssertEqual(s.architecture.databases[0].shards, 4)
         XCTAssertTrue(s.architecture.usesStorageColumns)
     }
 
@@ -205,6 +206,30 @@ final class StorageKeyTests: XCTestCase {
             """), "services.stock.operations.take.steps[0].lock", "request type 'req' has none")
         // With a step key, a keyless request may lock.
         XCTAssertNoThrow(try load(op("{db_write: db, key: users, lock: row}", keyed: false)))
+    }
+
+    /// Shard servers are fault targets by the names components.csv gives them.
+    func testShardFaultTargets() throws {
+        func faults(_ targets: [String], shards: Int = 3) -> String {
+            minimal(more: """
+              databases:
+                main:
+                  primary: {connections: 4, read: constant(1ms), write: constant(1ms)}
+                  replicas: 2
+                  shards: \(shards)
+            """, extra: "faults:\n" + targets.map { "  - {at: 1s, target: \"\($0)\", kind: crash}" }.joined(separator: "\n"))
+        }
+        let s = try load(faults(["main[2].primary", "main[0].replica[1]"]))
+        XCTAssertEqual(s.faults.map(\.target), [.primary(database: 0, shard: 2), .replica(database: 0, replica: 1, shard: 0)])
+        assertOneProblem(faults(["main.primary"]), "'main' has 3 shards", "main[0].primary", "main[0..2]")
+        assertOneProblem(faults(["main[3].primary"]), "'main' has 3 shards; valid: main[0..2]")
+        assertOneProblem(faults(["main[1].replica[2]"]), "'main[1]' has 2 replicas; valid: main[1].replica[0..1]")
+        assertOneProblem(faults(["main[0].primary"], shards: 1), "'main' is not sharded", "main.primary")
+        var expected = s
+        expected.sourcePath = nil
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        XCTAssertTrue(text.contains("target: main[2].primary") || text.contains("target: \"main[2].primary\""), text)
+        XCTAssertEqual(try load(text), expected)
     }
 
     func testRoundTrip() throws {

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import XCTest
+import ArchSimKernel
 import ArchSimModel
 
 /// Version 1.1 database-server mechanisms (`max_connections`, `buffer_pool`, `disks`, `commit`)
@@ -231,6 +232,33 @@ extension StorageTheoryTests {
         XCTAssertEqual(row.hitRatio!, 0.5, accuracy: 0.002)
         XCTAssertEqual(row.lockWaitMs!, 0)
         XCTAssertEqual(r.summary.last!.meanMs, 1 + 1 + 1 + 1, accuracy: 0.01, "miss + read, hit, write")
+    }
+}
+
+extension StorageTheoryTests {
+    /// Shards under Zipf keys: each shard serves the popularity of the keys the stable hash sends
+    /// it (within 2%), and a crash of one shard's primary fails exactly its keys' share.
+    func testShardsSplitKeysByTheStableHash() throws {
+        let count = 1000, s = 0.99, shards = 4
+        func text(crash: Bool) -> String {
+            Self.server(rate: "4000/s", seconds: 100, keys: "count: \(count), popularity: zipf(s=\(s))", key: "k", primary: """
+                connections: 1000
+                read: constant(1ms)
+                write: constant(1ms)
+                """) + "\n      shards: \(shards)" + (crash ? "\nfaults:\n  - {at: 0s, target: \"db[1].primary\", kind: crash}" : "")
+        }
+        var share = [Double](repeating: 0, count: shards)
+        for k in 0..<count {
+            share[Database.shard(of: KeyId.make(space: 0, id: k), shards: shards)] += ZipfSampler.probability(rank: k + 1, count: count, s: s)
+        }
+        let r = try ScenarioText.run(text(crash: false))
+        for shard in 0..<shards {
+            let row = r.components.first { $0.component == "db[\(shard)].primary" }!
+            XCTAssertEqual(row.throughput, 4000 * share[shard], accuracy: 4000 * share[shard] * 0.02, "shard \(shard)")
+        }
+        let crashed = try ScenarioText.run(text(crash: true))
+        let all = crashed.summary.last!
+        XCTAssertEqual(all.failed / all.offered, share[1], accuracy: 0.01, "the crashed shard's keys fail")
     }
 }
 

@@ -44,6 +44,9 @@ package struct DatabaseInstance {
     package private(set) var epoch: UInt32 = 0
     /// Rows in memory; nil: every read costs `read` alone.
     package private(set) var bufferPool: BufferPoolCache?
+    /// `bufferPool != nil`, and `log != nil`, kept apart so the hot path tests a Bool.
+    private let hasBufferPool: Bool
+    package let hasRedoLog: Bool
     /// Disk reads at once (nil: unbounded, no queue).
     package private(set) var disks: Pool?
     /// The redo log writes wait for; nil: a write is durable when it ends.
@@ -98,6 +101,8 @@ package struct DatabaseInstance {
         bufferPool = server.bufferPool.map { BufferPoolCache($0, name: name, streams: streams) }
         disks = server.disks.map { Pool(slots: $0) }
         log = server.commit.map { RedoLog($0, name: name, streams: streams) }
+        hasBufferPool = server.bufferPool != nil
+        hasRedoLog = server.commit != nil
     }
 
     package var isUpReplica: Bool { role == .replica && !down }
@@ -130,9 +135,20 @@ package struct DatabaseInstance {
 
     /// `task`'s query, holding a connection, starts: records its wait (`counted`: after the
     /// warm-up). A keyed read looks its row up in the buffer pool; a write brings its row in.
+    @inline(__always)
     package mutating func startQuery(_ task: TaskID, isRead: Bool, key: UInt64?, locks: Bool, waited: Int64, at now: Int64,
                                      counted: Bool) -> QueryStart {
         if counted { wait.record(waited) }
+        // The plain query first, touching no optional member: reading one copies it (and a
+        // copy on this path costs a retain and a release per query).
+        guard locks || hasBufferPool else { return .run(stretched(isRead ? read.sample() : write.sample())) }
+        return startRowQuery(task, isRead: isRead, key: key, locks: locks, at: now, counted: counted)
+    }
+
+    /// ``startQuery(_:isRead:key:locks:waited:at:counted:)`` with a row lock or a buffer pool.
+    @inline(never)
+    private mutating func startRowQuery(_ task: TaskID, isRead: Bool, key: UInt64?, locks: Bool, at now: Int64,
+                                        counted: Bool) -> QueryStart {
         if locks, let key {
             guard rowLocks.acquire(task, key: key, at: now) else { return .waitForLock }
             if counted { lockWait.record(0) }
@@ -153,6 +169,9 @@ package struct DatabaseInstance {
         default: return .waitForDisk
         }
     }
+
+    /// Brings a row into the buffer pool (out of line: see ``startQuery(_:isRead:key:locks:waited:at:counted:)``).
+    @inline(never) private mutating func bringIn(_ key: UInt64) { bufferPool!.bringIn(key) }
 
     /// A write that waited `waited` ns was handed its row's lock: its write time.
     package mutating func startLockedWrite(key: UInt64, waited: Int64, counted: Bool) -> Int64 {
@@ -263,7 +282,7 @@ package struct DatabaseInstance {
         applyToken &+= 1
         let token = applyToken & 0xFF_FFFF
         applying.append(Apply(write: write, token: token, done: false))
-        if write.key != .max { bufferPool?.bringIn(write.key) }
+        if hasBufferPool && write.key != .max { bringIn(write.key) }
         return (token, stretched(self.write.sample()))
     }
 

@@ -21,8 +21,12 @@ package struct ReplicaSet {
         package var waited: Int64
     }
 
+    /// `main`, or `main[2]` for a shard of a sharded database.
     package let name: String
-    /// This database's index in the architecture (carried in its events).
+    /// The database's index in the architecture, and this replica set's shard.
+    package let database: Int
+    package let shard: Int
+    /// This replica set's index in the simulation (carried in its events).
     package let index: Int
     /// Server 0 is the primary as configured, 1… the replicas. After a failover `primary`
     /// names the promoted replica.
@@ -47,22 +51,25 @@ package struct ReplicaSet {
     /// Writes lost by a failover (committed on the old primary, never applied on the new one).
     package private(set) var lostWrites = 0
 
-    package init(_ db: Database, index: Int, measuredFrom: Int64, streams: RandomStreams) {
-        name = db.name
+    package init(_ db: Database, database: Int = 0, shard: Int = 0, index: Int, measuredFrom: Int64, streams: RandomStreams) {
+        name = db.shards == 1 ? db.name : "\(db.name)[\(shard)]"
+        self.database = database
+        self.shard = shard
         self.index = index
         self.measuredFrom = measuredFrom
         readsFromReplicas = db.readsFrom == .replicas && db.replicaCount > 0
         balancer = db.replicaBalancer
-        balancerStream = streams.stream("database.\(db.name).balancer")
-        lag = Sampler(distribution: db.replicationLag, stream: streams.stream("database.\(db.name).lag"))
+        balancerStream = streams.stream("database.\(name).balancer")
+        lag = Sampler(distribution: db.replicationLag, stream: streams.stream("database.\(name).lag"))
         applyWorkers = db.applyWorkers
         failoverAfter = db.failoverAfter
-        servers = [DatabaseInstance(db.primary, role: .primary, name: "\(db.name).primary", streams: streams)]
+        servers = [DatabaseInstance(db.primary, role: .primary, name: "\(name).primary", streams: streams)]
         for r in 0..<db.replicaCount {
-            servers.append(DatabaseInstance(db.replica, role: .replica, name: "\(db.name).replica[\(r)]", streams: streams))
+            servers.append(DatabaseInstance(db.replica, role: .replica, name: "\(name).replica[\(r)]", streams: streams))
         }
         if balancer == .consistentHash {
-            ring = HashRing(members: 1..<(db.replicaCount + 1)) { r, v in "\(db.name).replica#\(r - 1)#\(v)" }
+            let name = self.name
+            ring = HashRing(members: 1..<(db.replicaCount + 1)) { r, v in "\(name).replica#\(r - 1)#\(v)" }
         }
     }
 
@@ -187,7 +194,7 @@ package struct ReplicaSet {
     }
 
     /// Whether writes at server `s` wait for a redo-log flush before they commit.
-    @inline(__always) package func hasRedoLog(server s: Int) -> Bool { servers[s].log != nil }
+    @inline(__always) package func hasRedoLog(server s: Int) -> Bool { servers[s].hasRedoLog }
 
     /// `task`'s write at server `s` (started in `epoch`) ended: it waits for its commit to be
     /// durable; a flush that starts now has its end scheduled. False if the server crashed
@@ -281,7 +288,8 @@ package struct ReplicaSet {
     }
 
     /// Whether a read of `key` at server `s` now would miss a committed write.
-    package func isStale(key: UInt64, at s: Int) -> Bool {
+    /// (`mutating` only so that the server is read in place, never copied.)
+    package mutating func isStale(key: UInt64, at s: Int) -> Bool {
         guard let last = lastWrite[key] else { return false }
         return last > servers[s].visible
     }
@@ -383,7 +391,8 @@ package struct ReplicaSet {
     package var lastWriteSlots: Int { lastWrite.slots }
 
     package func result(seconds: Double, end: Int64) -> DatabaseResult {
-        DatabaseResult(servers: servers.map { $0.result(seconds: seconds, end: end, committed: committed) },
+        DatabaseResult(database: database, shard: shard,
+                       servers: servers.map { $0.result(seconds: seconds, end: end, committed: committed) },
                        lostWrites: lostWrites)
     }
 }

@@ -29,17 +29,20 @@ extension Simulation {
     /// The key of a query's row, fixed when it reached its database.
     @inline(__always) func rowKey(_ t: TaskID) -> UInt64? { tasks[t].rowKey == .max ? nil : tasks[t].rowKey }
 
-    /// A query reaches its database: the replica set routes it to a server, which fails it (down),
-    /// runs it, or queues it.
+    /// A query reaches its database: its row's key picks the shard (a keyless query goes to
+    /// shard 0), whose replica set routes it to a server, which fails it (down), runs it, or
+    /// queues it.
     func databaseArrive(_ t: TaskID) {
         let q = query(of: t)
         let key = rowKey(t, operand: q.key)
         tasks[t].rowKey = key ?? .max
-        let s = databases[q.database].server(forRead: q.isRead, strong: q.strong, key: key)
-        tasks[t].server = ServerID(database: q.database, server: s)
+        let shards = shardCount[q.database]
+        let d = shardBase[q.database] + (shards == 1 ? 0 : key.map { Database.shard(of: $0, shards: shards) } ?? 0)
+        let s = databases[d].server(forRead: q.isRead, strong: q.strong, key: key)
+        tasks[t].server = ServerID(database: d, server: s)
         tasks[t].generation &+= 1
         tasks[t].phase = .atDatabase
-        switch databases[q.database].admit(t, server: s, at: events.now) {
+        switch databases[d].admit(t, server: s, at: events.now) {
         case .down:
             tasks[t].failure = .failed
             queryAnswered(t)
@@ -57,7 +60,7 @@ extension Simulation {
     func startQuery(_ t: TaskID, waited: Int64) {
         let q = query(of: t)
         let request = tasks[t].request
-        let started = databases[q.database].startQuery(t, server: Int(tasks[t].server.server), isRead: q.isRead,
+        let started = databases[Int(tasks[t].server.database)].startQuery(t, server: Int(tasks[t].server.server), isRead: q.isRead,
                                                        key: rowKey(t), locks: q.lock >= 0, waited: waited, at: events.now)
         if started.stale {
             recorder.staleRead(type: Int(requests[request].type), measured: requests[request].measured)
@@ -112,15 +115,15 @@ extension Simulation {
     func queryDone(_ t: TaskID, generation: UInt32) {
         guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
         let q = query(of: t)
-        let s = Int(tasks[t].server.server)
-        if !q.isRead && databases[q.database].hasRedoLog(server: s) {
-            _ = databases[q.database].awaitCommit(t, server: s, epoch: tasks[t].serverEpoch, at: events.now, events: &events)
+        let d = Int(tasks[t].server.database), s = Int(tasks[t].server.server)
+        if !q.isRead && databases[d].hasRedoLog(server: s) {
+            _ = databases[d].awaitCommit(t, server: s, epoch: tasks[t].serverEpoch, at: events.now, events: &events)
             return
         }
-        finishQuery(t, database: q.database, isWrite: !q.isRead, locked: q.lock >= 0)
+        finishQuery(t, database: d, isWrite: !q.isRead, locked: q.lock >= 0)
     }
 
-    /// `t`'s query is over at its server: it commits (a write), frees its connection for the
+    /// `t`'s query is over at its server (of replica set `d`): it commits (a write), frees its connection for the
     /// next in line, and its answer travels back.
     private func finishQuery(_ t: TaskID, database d: Int, isWrite: Bool, locked: Bool) {
         let finish = databases[d].finishQuery(server: Int(tasks[t].server.server), epoch: tasks[t].serverEpoch,

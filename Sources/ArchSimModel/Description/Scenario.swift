@@ -408,6 +408,24 @@ public struct Database: Sendable, Equatable {
     /// When the primary crashes, promote the most up-to-date replica after this long (ns);
     /// nil = no failover (writes fail until the primary is back).
     public var failoverAfter: Nanoseconds?
+    /// Key-hash shards, each its own primary and replicas (format 1.1; default 1). A key goes to
+    /// shard ``shard(of:)``; a query without a key to shard 0.
+    public var shards = 1
+
+    /// The shard of a packed key: the engine's stable hash (SplitMix64's finaliser) of the key
+    /// space and key, modulo the shards — not `key mod shards`, which would put every key of a
+    /// small space on low shards.
+    @inline(__always) public func shard(of key: UInt64) -> Int { Self.shard(of: key, shards: shards) }
+
+    @inline(__always) public static func shard(of key: UInt64, shards: Int) -> Int {
+        shards == 1 ? 0 : Int(StableHash.mix(key) % UInt64(shards))
+    }
+
+    /// A server's name in results and fault targets: `main.primary`, `main[2].replica[0]`.
+    public func serverName(shard: Int, server: Int) -> String {
+        let base = shards == 1 ? name : "\(name)[\(shard)]"
+        return server == 0 ? "\(base).primary" : "\(base).replica[\(server - 1)]"
+    }
     /// `readsFrom` defaults to replicas when there are any, as the format says.
     public init(name: String, primary: DatabaseServer, replicaCount: Int = 0, replica: DatabaseServer? = nil,
                 readsFrom: ReadSource? = nil, replicaBalancer: BalancerPolicy = .leastConnections,
@@ -425,8 +443,15 @@ public struct Database: Sendable, Equatable {
 public enum FaultTarget: Sendable, Equatable {
     case serviceInstance(service: Int, instance: Int)
     case cacheNode(cache: Int, node: Int)
-    case primary(database: Int)
-    case replica(database: Int, replica: Int)
+    /// A database server: server 0 is shard `shard`'s primary, 1… its replicas.
+    case databaseServer(database: Int, shard: Int, server: Int)
+
+    public static func primary(database: Int, shard: Int = 0) -> FaultTarget {
+        .databaseServer(database: database, shard: shard, server: 0)
+    }
+    public static func replica(database: Int, replica: Int, shard: Int = 0) -> FaultTarget {
+        .databaseServer(database: database, shard: shard, server: replica + 1)
+    }
 }
 
 public enum FaultKind: Sendable, Equatable {

@@ -16,12 +16,11 @@ extension Simulation {
         switch (fault.kind, fault.target) {
         case (.slow(let factor), .serviceInstance(let s, let n)): instances[firstInstance[s] + n].slow(by: factor)
         case (.slow(let factor), .cacheNode(let c, let n)): caches[c].slow(node: n, by: factor)
-        case (.slow(let factor), .primary(let d)): databases[d].slow(server: 0, by: factor)
-        case (.slow(let factor), .replica(let d, let r)): databases[d].slow(server: r + 1, by: factor)
+        case (.slow(let factor), .databaseServer(let d, let shard, let s)):
+            databases[shardBase[d] + shard].slow(server: s, by: factor)
         case (.crash, .serviceInstance(let s, let n)): crashInstance(firstInstance[s] + n)
         case (.crash, .cacheNode(let c, let n)): caches[c].crash(node: n)
-        case (.crash, .primary(let d)): crashDatabaseServer(database: d, server: 0)
-        case (.crash, .replica(let d, let r)): crashDatabaseServer(database: d, server: r + 1)
+        case (.crash, .databaseServer(let d, let shard, let s)): crashDatabaseServer(database: shardBase[d] + shard, server: s)
         }
     }
 
@@ -30,8 +29,7 @@ extension Simulation {
         switch (fault.kind, fault.target) {
         case (.slow, .serviceInstance(let s, let n)): instances[firstInstance[s] + n].slow(by: 1)
         case (.slow, .cacheNode(let c, let n)): caches[c].slow(node: n, by: 1)
-        case (.slow, .primary(let d)): databases[d].slow(server: 0, by: 1)
-        case (.slow, .replica(let d, let r)): databases[d].slow(server: r + 1, by: 1)
+        case (.slow, .databaseServer(let d, let shard, let s)): databases[shardBase[d] + shard].slow(server: s, by: 1)
         case (.crash, .serviceInstance(let s, let n)):
             let inst = firstInstance[s] + n
             instances[inst].recover()
@@ -40,8 +38,8 @@ extension Simulation {
             let nextProbe = (events.now + interval - 1) / interval * interval
             events.schedule(at: nextProbe, EventKind.healthUp.payload(inst))
         case (.crash, .cacheNode(let c, let n)): caches[c].recover(node: n)
-        case (.crash, .primary(let d)): databases[d].recover(server: 0, at: events.now, events: &events)
-        case (.crash, .replica(let d, let r)): databases[d].recover(server: r + 1, at: events.now, events: &events)
+        case (.crash, .databaseServer(let d, let shard, let s)):
+            databases[shardBase[d] + shard].recover(server: s, at: events.now, events: &events)
         }
     }
 
@@ -100,7 +98,7 @@ extension Simulation {
 
     // MARK: Databases
 
-    /// A database server crashes: its queries fail now; a replica's apply work in progress goes
+    /// A database server (of replica set `d`: a database's shard) crashes: its queries fail now; a replica's apply work in progress goes
     /// back to its relay log; a primary's writes fail until it is back or a replica is promoted.
     func crashDatabaseServer(database d: Int, server s: Int) {
         let wasPrimary = databases[d].crash(server: s, at: events.now)

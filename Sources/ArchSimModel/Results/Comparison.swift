@@ -38,11 +38,11 @@ public struct Comparison: Sendable {
         var out: [(String, String, Double?)] = []
         let arch = scenario.architecture
         var reads = 0.0, writes = 0.0, gets = 0, hits = 0
-        for (d, db) in r.databases.enumerated() {
+        for db in r.databases {
             for (s, server) in db.servers.enumerated() {
                 reads += Double(server.reads) / r.seconds
                 writes += Double(server.served - server.reads) / r.seconds
-                let name = s == 0 ? "\(arch.databases[d].name).primary" : "\(arch.databases[d].name).replica[\(s - 1)]"
+                let name = arch.databases[db.database].serverName(shard: db.shard, server: s)
                 out.append(("component", "\(name):throughput_rps", server.throughput))
                 out.append(("component", "\(name):reads_rps", Double(server.reads) / r.seconds))
                 out.append(("component", "\(name):utilization", server.utilization))

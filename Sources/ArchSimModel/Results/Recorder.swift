@@ -232,7 +232,11 @@ public struct CacheNodeResult: Sendable {
 }
 
 /// A database's measurements in one replication: server 0 is the configured primary.
+/// One shard of a database (the whole database when it has one shard).
 public struct DatabaseResult: Sendable {
+    /// The database's index in the architecture, and the shard.
+    public var database: Int
+    public var shard: Int
     public var servers: [DatabaseServerResult]
     /// Writes lost by a failover.
     public var lostWrites: Int

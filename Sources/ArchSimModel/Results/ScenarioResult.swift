@@ -54,32 +54,37 @@ public struct ScenarioResult: Sendable {
                 rows.append(node)
             }
         }
-        for (d, db) in arch.databases.enumerated() {
-            let r = replications.map { $0.databases[d] }
-            for s in 0...db.replicaCount {
-                let servers = r.map { $0.servers[s] }
-                let server = s == 0 ? db.primary : db.replica
-                var row = ComponentRow(component: s == 0 ? "\(db.name).primary" : "\(db.name).replica[\(s - 1)]",
-                                       kind: s == 0 ? "db_primary" : "db_replica", instances: 1,
-                                       throughput: mean(servers, \.throughput), utilization: mean(servers, \.utilization),
-                                       meanWaitMs: mean(servers, \.meanWaitMs), p99WaitMs: mean(servers, \.p99WaitMs),
-                                       meanQueueLength: mean(servers, \.meanQueueLength), rejected: nil)
-                if server.maxConnections != nil { row.rejected = mean(servers) { Double($0.rejected) } }
-                if server.bufferPool != nil { row.hitRatio = meanOfPresent(servers, \.hitRatio) }
-                row.diskWaitMs = meanOfPresent(servers, \.diskWaitMs)
-                row.diskUtilization = meanOfPresent(servers, \.diskUtilization)
-                row.commitMs = meanOfPresent(servers, \.commitMs)
-                row.flushBatch = meanOfPresent(servers, \.flushBatch)
-                row.lockWaitMs = meanOfPresent(servers, \.lockWaitMs)
-                row.p99LockWaitMs = meanOfPresent(servers, \.p99LockWaitMs)
-                if s > 0 {
-                    row.staleReads = mean(servers) { Double($0.staleReads) }
-                    row.replicationLagP99Ms = meanOfPresent(servers, \.lagP99Ms)
-                    row.replicationLagP50Ms = meanOfPresent(servers, \.lagP50Ms)
-                } else if db.replicaCount > 0 {
-                    row.lostWrites = mean(r) { Double($0.lostWrites) }
+        // Each database's shards in order (one replica set each, flattened in the results).
+        var set = 0
+        for db in arch.databases {
+            for shard in 0..<db.shards {
+                let r = replications.map { $0.databases[set] }
+                set += 1
+                for s in 0...db.replicaCount {
+                    let servers = r.map { $0.servers[s] }
+                    let server = s == 0 ? db.primary : db.replica
+                    var row = ComponentRow(component: db.serverName(shard: shard, server: s),
+                                           kind: s == 0 ? "db_primary" : "db_replica", instances: 1,
+                                           throughput: mean(servers, \.throughput), utilization: mean(servers, \.utilization),
+                                           meanWaitMs: mean(servers, \.meanWaitMs), p99WaitMs: mean(servers, \.p99WaitMs),
+                                           meanQueueLength: mean(servers, \.meanQueueLength), rejected: nil)
+                    if server.maxConnections != nil { row.rejected = mean(servers) { Double($0.rejected) } }
+                    if server.bufferPool != nil { row.hitRatio = meanOfPresent(servers, \.hitRatio) }
+                    row.diskWaitMs = meanOfPresent(servers, \.diskWaitMs)
+                    row.diskUtilization = meanOfPresent(servers, \.diskUtilization)
+                    row.commitMs = meanOfPresent(servers, \.commitMs)
+                    row.flushBatch = meanOfPresent(servers, \.flushBatch)
+                    row.lockWaitMs = meanOfPresent(servers, \.lockWaitMs)
+                    row.p99LockWaitMs = meanOfPresent(servers, \.p99LockWaitMs)
+                    if s > 0 {
+                        row.staleReads = mean(servers) { Double($0.staleReads) }
+                        row.replicationLagP99Ms = meanOfPresent(servers, \.lagP99Ms)
+                        row.replicationLagP50Ms = meanOfPresent(servers, \.lagP50Ms)
+                    } else if db.replicaCount > 0 {
+                        row.lostWrites = mean(r) { Double($0.lostWrites) }
+                    }
+                    rows.append(row)
                 }
-                rows.append(row)
             }
         }
         return rows
