@@ -62,6 +62,9 @@ public final class Simulation {
     let stepKeySamplers: [KeySampler]
     /// Fresh keys (`key: new`) handed out so far.
     var freshKeys = 0
+    /// Client connection pools of the service instances (format 1.1 `pools:`).
+    var clientPools: ClientPools
+    let hasClientPools: Bool
 
     deinit {
         tasks.deallocate()
@@ -102,6 +105,9 @@ public final class Simulation {
                                           instances: slots, streams: streams))
         }
         asyncService = arch.services.map { $0.io == .async }
+        clientPools = ClientPools(architecture: arch, firstInstance: firstInstance,
+                                  slots: arch.services.map { max($0.instances, $0.autoscale?.max ?? 0) })
+        hasClientPools = arch.services.contains { !$0.pools.isEmpty }
         autoscalers = arch.services.map { s in s.autoscale.map { Autoscaler(policy: $0, workers: s.workers) } }
         breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
         let streams = self.streams, warmupEnd = self.warmupEnd
@@ -139,11 +145,17 @@ public final class Simulation {
         let pools = PoolSizes(tasks: tasks.count, requests: requests.count, events: events.count,
                               databaseQueues: databases.reduce(0) { $0 + $1.queuedWork },
                               lastWrite: databases.reduce(0) { $0 + $1.lastWriteSlots })
-        return recorder.result(replication: replication, seed: seed,
-                               instances: scenario.architecture.services.map(\.instances),
-                               caches: caches.map(\.result),
-                               databases: databases.map { $0.result(seconds: seconds, end: end) },
-                               events: events.processed, pools: pools)
+        var result = recorder.result(replication: replication, seed: seed,
+                                     instances: scenario.architecture.services.map(\.instances),
+                                     caches: caches.map { $0.result(end: end) },
+                                     databases: databases.map { $0.result(seconds: seconds, end: end) },
+                                     events: events.processed, pools: pools)
+        for (s, service) in scenario.architecture.services.enumerated() where !service.pools.isEmpty {
+            let wait = clientPools.wait[s]
+            result.services[s].poolWaitMs = wait.count > 0 ? wait.mean / 1e6 : nil
+            result.services[s].p99PoolWaitMs = wait.count > 0 ? wait.percentile(99) / 1e6 : nil
+        }
+        return result
     }
 
     /// The instances of service `s` in `instances` (autoscaling slots included).
@@ -188,6 +200,10 @@ public final class Simulation {
         case .diskDone: diskDone(TaskID(index), generation: generation)
         case .flushDone: flushDone(ServerID(packed: index), generation: generation)
         case .lockTimeout: lockTimeout(TaskID(index), generation: generation)
+        case .cacheArrive: cacheArrive(TaskID(index))
+        case .cacheServed: cacheServed(TaskID(index))
+        case .poolTimeout: poolTimeout(TaskID(index), generation: generation)
+        case .queryReturned: queryReturned(TaskID(index))
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
         case .healthDown: healthDown(index)
@@ -204,6 +220,7 @@ public final class Simulation {
             // Time-weighted gauges measure afresh from here.
             recorder.restart(at: events.now)
             for d in databases.indices { databases[d].restartGauges(at: events.now) }
+            for c in caches.indices { caches[c].restartGauges(at: events.now) }
         }
     }
 
@@ -333,6 +350,7 @@ public enum Failure: UInt8, Sendable {
 package enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
     case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone, diskDone, flushDone, lockTimeout
+    case cacheArrive, cacheServed, poolTimeout, queryReturned
     case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
     @inline(__always) package func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {

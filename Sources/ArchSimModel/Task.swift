@@ -98,6 +98,8 @@ struct Task {
         case computing
         /// Waiting for, or running, a query at ``Task/server``.
         case atDatabase
+        /// In its instance's client connection pool's queue (no event of its own).
+        case waitingForConnection
     }
 
     var request: RequestID
@@ -119,10 +121,14 @@ struct Task {
     /// Database wait: the server, and its epoch when the query started.
     var server = ServerID.none
     var serverEpoch: UInt32 = 0
-    /// The row of its query (`.max`: none), fixed when the query reaches its database.
+    /// The row of its query (`.max`: none), fixed when the query reaches its database. At a
+    /// cache step whose nodes have a `service` time: the second half of the round trip (ns).
     var rowKey: UInt64 = .max
     var phase = Phase.running
     var holdsWorker = false
+    /// Holds a connection of its instance's client pool for its query (given back when the
+    /// answer is back).
+    var holdsConnection = false
     /// A branch of a parallel step (runs on its parent's worker).
     let isBranch: Bool
     /// Its instance crashed: the next event that reaches it frees it.

@@ -45,6 +45,8 @@ struct ServiceSyntax {
     var service: Service
     var key: Cursor
     var operations: [(name: String, key: Cursor, steps: [StepSyntax])]
+    /// `pools:` entries: database name (and where), size, wait.
+    var pools: [(database: String, at: Cursor, size: Int, wait: Nanoseconds?)] = []
 }
 
 extension ScenarioReader {
@@ -66,6 +68,16 @@ extension ScenarioReader {
 
         var services = syntax.map(\.service)
         let names = NameIndex(services: services, caches: caches, databases: databases)
+        for (s, service) in syntax.enumerated() {
+            for pool in service.pools {
+                guard let d = names.databases[pool.database] else {
+                    report(pool.at, databases.isEmpty ? "unknown database \(quoted(pool.database)) (no 'databases:' are defined)"
+                                                      : unknown("database", pool.database, databases.map(\.name)))
+                    continue
+                }
+                services[s].pools.append(ConnectionPool(database: d, size: pool.size, wait: pool.wait))
+            }
+        }
         var calls: [[[(OperationRef, Cursor)]]] = syntax.map { $0.operations.map { _ in [] } }
         for (s, service) in syntax.enumerated() {
             for (o, operation) in service.operations.enumerated() {
@@ -151,7 +163,19 @@ extension ScenarioReader {
                     operations.append((op.name, op.key, steps))
                 }
             }
-            result.append(ServiceSyntax(service: service, key: entry.key, operations: operations))
+            var syntax = ServiceSyntax(service: service, key: entry.key, operations: operations)
+            if let v = s["pools"], let p = map(v, expected: "pools {database: {size, wait}}", allowNull: true) {
+                for pool in p.entries {
+                    guard let f = map(pool.value, expected: "a pool {size, wait}") else { continue }
+                    f.checkKeys(FormatKeys.pool.names, diagnostics)
+                    let size = f.require("size", diagnostics, "connections per instance and shard").flatMap {
+                        count($0, maximum: Limits.connections)
+                    }
+                    let wait = f["wait"].flatMap { duration($0, allowZero: false) }
+                    if let size { syntax.pools.append((pool.name, pool.key, size, wait)) }
+                }
+            }
+            result.append(syntax)
         }
         return result
     }

@@ -153,6 +153,12 @@ enum FormatKeys {
         Key("operations", .named(.map(operation, nullable: true), minimum: 1), "Operation name -> operation.", required: true),
         Key("health_check", .map(healthCheck), "How the balancer notices a crashed instance (default 5s x 2)."),
         Key("autoscale", .map(autoscale), "Instances added and removed with utilization."),
+        Key("pools", .named(.map(pool), nullable: true),
+            "Client connection pools: database -> {size, wait}, per instance and per shard."),
+    ])
+    static let pool = KeyTable(id: "pool", summary: "A client connection pool to one database.", keys: [
+        Key("size", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Connections per instance and shard.", required: true),
+        Key("wait", .duration(allowZero: false), "A wait for a connection longer than this fails the request."),
     ])
     static let operation = KeyTable(id: "operation", summary: "What an operation does: compute, then its steps in order.", keys: [
         Key("cpu", .distribution, "Time the operation computes while holding a worker."),
@@ -229,7 +235,9 @@ enum FormatKeys {
         Key("capacity", .integer(minimum: 1, maximum: UInt64(Limits.cacheCapacity)), "Entries, all nodes together.", required: true),
         Key("eviction", .choice(EvictionPolicy.allCases.map(\.rawValue)), "Which entry goes when full (default lru)."),
         Key("ttl", .duration(allowZero: false), "Entries expire this long after they were set."),
-        Key("latency", .distribution, "Time of each cache operation."),
+        Key("latency", .distribution, "Time of each cache operation (with service: the network round trip, half before, half after)."),
+        Key("workers", .integer(minimum: 1, maximum: UInt64(Limits.workers)), "Operations at once per node (Redis: 1); default unbounded."),
+        Key("service", .distribution, "Time an operation holds a node's worker; a hot key saturates its node."),
     ])
     static let database = KeyTable(id: "database", summary: "A primary and its replicas.", keys: [
         Key("primary", .map(primary), "The primary server.", required: true),

@@ -194,6 +194,15 @@ public struct ScenarioWriter: Sendable {
                 entry("interval", duration(scale.interval), sp), entry("warmup", duration(scale.warmup), sp),
             ]), p))
         }
+        if !s.pools.isEmpty {
+            let pp = p + ".pools"
+            e.append(entry("pools", .mapping(s.pools.map { pool in
+                let name = a.databases[pool.database].name
+                var f = [entry("size", int(pool.size), pp + "." + name)]
+                if let wait = pool.wait { f.append(entry("wait", duration(wait), pp + "." + name)) }
+                return entry(name, .mapping(f), pp)
+            }), p))
+        }
         var operations: [YAMLEntry] = []
         for o in s.operations {
             let op = "\(p).operations.\(o.name)"
@@ -279,6 +288,8 @@ public struct ScenarioWriter: Sendable {
         e.append(entry("eviction", .scalar(c.eviction.rawValue), p))
         if let ttl = c.ttl { e.append(entry("ttl", duration(ttl), p)) }
         if c.latency != .constant(0) { e.append(entry("latency", try distribution(c.latency, p + ".latency"), p)) }
+        if let workers = c.workers { e.append(entry("workers", int(workers), p)) }
+        if let service = c.service { e.append(entry("service", try distribution(service, p + ".service"), p)) }
         return .mapping(e)
     }
 

@@ -25,6 +25,11 @@ extension ScenarioReader {
             if let v = f["eviction"] { cache.eviction = choice(v, EvictionPolicy.self) ?? .lru }
             if let v = f["ttl"] { cache.ttl = duration(v, allowZero: false) }
             if let v = f["latency"] { cache.latency = distribution(v) ?? .constant(0) }
+            if let v = f["workers"] {
+                cache.workers = count(v, maximum: Limits.workers)
+                if f["service"] == nil { report(v, "workers needs a service time (service: constant(10us), say): without it an operation holds no worker") }
+            }
+            if let v = f["service"] { cache.service = distribution(v) }
         }
         return result
     }

@@ -232,6 +232,49 @@ final class StorageKeyTests: XCTestCase {
         XCTAssertEqual(try load(text), expected)
     }
 
+    /// The spec's "Connection pools and cache-node throughput" fragment, its lines verbatim,
+    /// added to the format-1 definitions of `app` and `product_cache` they extend.
+    func testPoolsAndCacheNodeFragment() throws {
+        let s = try load(scenario(workload: """
+          arrivals: {kind: open, rate: 100/s}
+          keys:
+            products: {count: 1000}
+          requests:
+            req: {weight: 1, key: products}
+        """, architecture: """
+          routes: {req: app.op}
+          services:
+            app:
+              pools: {main: {size: 10, wait: 1s}}   # per instance and per shard: connections to `main`
+              operations:
+                op: {steps: [{cache_get: product_cache, on_miss: [{db_read: main}]}]}
+          caches:
+            product_cache:
+              capacity: 100000
+              nodes: 3
+              workers: 1                       # operations at once per node (Redis: one thread)
+              service: constant(10us)          # time an operation holds a node's worker
+              latency: exponential(mean=0.3ms) # the network round trip: half before, half after
+          databases:
+            main: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+        """))
+        XCTAssertEqual(s.architecture.services[0].pools, [ConnectionPool(database: 0, size: 10, wait: 1_000_000_000)])
+        let c = s.architecture.caches[0]
+        XCTAssertEqual(c.workers, 1)
+        XCTAssertEqual(c.service, .constant(10_000))
+        var expected = s
+        expected.sourcePath = nil
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        XCTAssertEqual(try load(text), expected, text)
+        assertOneProblem(minimal(services: "    b: {pools: {mian: {size: 2}}, operations: {op: {}}}"), "unknown database 'mian'")
+        assertOneProblem(minimal(more: """
+          databases:
+            main: {primary: {connections: 4, read: constant(1ms), write: constant(1ms)}}
+        """, extra: "").replacingOccurrences(of: "      operations:", with: "      pools: {main: {wait: 1s}}\n      operations:"),
+                         "pools.main", "size")
+        assertOneProblem(minimal(more: "  caches:\n    c: {capacity: 10, workers: 2}"), "workers needs a service time")
+    }
+
     func testRoundTrip() throws {
         let s = try load(minimal(more: Self.databaseServerFragment))
         let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)

@@ -262,6 +262,119 @@ extension StorageTheoryTests {
     }
 }
 
+extension StorageTheoryTests {
+    /// A cache node with `workers: 1` and one hot key: every operation queues at that node, an
+    /// M/G/1 queue (lognormal service, mean 1 ms, sd 2 ms, ρ = 0.7): Pollaczek–Khinchine's Wq,
+    /// within 4%; the round trip's halves add the latency once.
+    func testHotKeyCacheNodeIsMG1() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 800s
+        warmup: 20s
+        replications: 2
+        workload:
+          arrivals: {kind: open, rate: 700/s}
+          keys:
+            products: {count: 1}
+          requests:
+            view: {key: products}
+        architecture:
+          routes: {view: app.view}
+          services:
+            app:
+              workers: 100000
+              io: async
+              operations:
+                view: {steps: [{cache_get: c}]}
+          caches:
+            c:
+              nodes: 3
+              capacity: 30
+              workers: 1
+              service: lognormal(mean=1ms, sd=2ms)
+              latency: constant(200us)
+        """)
+        let wq = Analytic.pollaczekKhinchineWait(arrival: 700, meanService: 1e-3, serviceVariance: 4e-6) * 1000
+        let hot = r.components.filter { $0.component.hasPrefix("c[") }.max { $0.throughput < $1.throughput }!
+        XCTAssertEqual(hot.meanWaitMs!, wq, accuracy: wq * 0.04, "M/G/1 node wait (P-K \(wq) ms)")
+        XCTAssertEqual(hot.utilization!, 0.7, accuracy: 0.01)
+        XCTAssertEqual(r.summary.last!.meanMs, wq + 1 + 0.2, accuracy: (wq + 1.2) * 0.04)
+        // The other nodes serve nothing.
+        XCTAssertEqual(r.components.filter { $0.component.hasPrefix("c[") }.map(\.throughput).sorted(), [0, 0, hot.throughput])
+    }
+}
+
+extension StorageTheoryTests {
+    /// A client pool in front of a server with connections to spare: the pool's `size`
+    /// connections are the servers, an M/M/n queue. n = 4, ρ = 0.8: Erlang C's Wq, within 5%.
+    static func pooled(rate: String, process: String = "poisson", size: Int, wait: String = "", read: String,
+                       seconds: Int) -> String {
+        """
+        version: 1
+        duration: \(seconds)s
+        warmup: 2s
+        replications: 2
+        workload:
+          arrivals: {kind: open, process: \(process), rate: \(rate)}
+          requests:
+            req: {weight: 1}
+        architecture:
+          routes: {req: app.op}
+          services:
+            app:
+              workers: 100000
+              io: async
+              pools: {db: {size: \(size)\(wait.isEmpty ? "" : ", wait: \(wait)")}}
+              operations:
+                op: {steps: [{db_read: db}]}
+          databases:
+            db:
+              primary: {connections: 100000, read: \(read), write: constant(1ms)}
+        """
+    }
+
+    func testClientPoolIsMMn() throws {
+        let r = try ScenarioText.run(Self.pooled(rate: "3200/s", size: 4, read: "exponential(mean=1ms)", seconds: 300))
+        let wq = Analytic.erlangCWait(arrival: 3200, service: 1000, servers: 4) * 1000
+        let app = r.components.first { $0.component == "app" }!
+        XCTAssertEqual(app.poolWaitMs!, wq, accuracy: wq * 0.05, "M/M/4 pool wait (Erlang C \(wq) ms)")
+        XCTAssertEqual(r.summary.last!.meanMs, wq + 1, accuracy: (wq + 1) * 0.03)
+        XCTAssertEqual(r.components.first { $0.component == "db.primary" }!.meanWaitMs!, 0, "the server never queues")
+    }
+
+    /// A pool `wait` deadline, exactly: one connection, a query every 1 ms (constant arrivals)
+    /// taking 3 ms, waits give up after 5.5 ms: of every three queries one gets the connection
+    /// after exactly 5 ms and two time out — as with a row lock (``testLockTimeoutExactly()``).
+    func testPoolWaitDeadlineExactly() throws {
+        let r = try ScenarioText.run(Self.pooled(rate: "1000/s", process: "constant", size: 1, wait: "5.5ms",
+                                                 read: "constant(3ms)", seconds: 30).replacingOccurrences(of: "replications: 2", with: "replications: 1"))
+        let all = r.summary.last!
+        let inFlight = Double(r.replications[0].measuredInFlightAtEnd)
+        XCTAssertEqual(all.offered, 30_000)
+        XCTAssertLessThanOrEqual(inFlight, 9)
+        XCTAssertEqual(all.completed + all.timeouts + inFlight, all.offered)
+        XCTAssertEqual(all.timeouts, 20_000 - inFlight, accuracy: 3)
+        XCTAssertEqual(all.meanMs, 8, accuracy: 1e-6, "5 ms for the connection, 3 ms of query")
+        XCTAssertEqual(r.components.first { $0.component == "app" }!.poolWaitMs!, 5, accuracy: 1e-6)
+    }
+
+    /// A pool is per instance: a crash loses the queries waiting there, connections out at the
+    /// database come back, and the survivors' pools are untouched (every request is answered
+    /// or failed: conservation holds, nothing leaks).
+    func testPoolsSurviveAnInstanceCrash() throws {
+        let text = Self.pooled(rate: "3000/s", size: 2, read: "exponential(mean=1ms)", seconds: 40)
+            .replacingOccurrences(of: "      workers: 100000", with: "      instances: 2\n      workers: 100000")
+            + "\nfaults:\n  - {at: 10s, target: \"app[0]\", kind: crash, for: 5s}"
+        let r = try ScenarioText.run(text)
+        let all = r.summary.last!
+        XCTAssertGreaterThan(all.failed, 0)
+        XCTAssertLessThan(all.failed / all.offered, 0.2)
+        // After recovery both instances' pools serve again: the last seconds look like the first.
+        let late = r.replications[0].timeseries.filter { $0.start >= 30_000_000_000 }
+        XCTAssert(late.allSatisfy { $0.errors == 0 }, "no errors once recovered")
+    }
+}
+
 extension Analytic {
     /// M/M/c/K: the probability that an arrival finds K present (and is lost).
     static func mmcKBlocking(arrival lambda: Double, service mu: Double, servers c: Int, capacity k: Int) -> Double {

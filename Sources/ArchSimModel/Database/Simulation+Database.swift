@@ -29,15 +29,72 @@ extension Simulation {
     /// The key of a query's row, fixed when it reached its database.
     @inline(__always) func rowKey(_ t: TaskID) -> UInt64? { tasks[t].rowKey == .max ? nil : tasks[t].rowKey }
 
-    /// A query reaches its database: its row's key picks the shard (a keyless query goes to
-    /// shard 0), whose replica set routes it to a server, which fails it (down), runs it, or
-    /// queues it.
-    func databaseArrive(_ t: TaskID) {
+    /// A database step starts: its row's key picks the shard (a keyless query goes to shard 0);
+    /// with a client pool to that shard the query first takes a connection (or waits for one,
+    /// until the pool's `wait`), then travels a hop to the database.
+    func databaseStep(_ t: TaskID, database: Int) {
         let q = query(of: t)
         let key = rowKey(t, operand: q.key)
         tasks[t].rowKey = key ?? .max
-        let shards = shardCount[q.database]
-        let d = shardBase[q.database] + (shards == 1 ? 0 : key.map { Database.shard(of: $0, shards: shards) } ?? 0)
+        let shards = shardCount[database]
+        let shard = shards == 1 ? 0 : key.map { Database.shard(of: $0, shards: shards) } ?? 0
+        tasks[t].server = ServerID(database: shardBase[database] + shard, server: -1)
+        if hasClientPools {
+            let s = Int(tasks[t].service)
+            let p = clientPools.pool(instance: Int(tasks[t].instance.index), service: s, database: database, shard: shard)
+            if p >= 0 {
+                guard clientPools.acquire(t, pool: p, service: s, at: events.now, counted: events.now >= warmupEnd) else {
+                    tasks[t].phase = .waitingForConnection
+                    let limit = clientPools.waitLimit(service: s, database: database)
+                    if limit > 0 { events.schedule(after: limit, EventKind.poolTimeout.payload(t, generation: tasks[t].generation)) }
+                    return
+                }
+                tasks[t].holdsConnection = true
+            }
+        }
+        sendQuery(t)
+    }
+
+    /// The query leaves its instance: a hop to its database.
+    private func sendQuery(_ t: TaskID) {
+        if let hop { events.schedule(after: hop.sample(), EventKind.dbArrive.payload(t)) } else { databaseArrive(t) }
+    }
+
+    /// The client pool task `t` takes (or took) its connection from.
+    private func clientPool(of t: TaskID) -> (pool: Int, service: Int) {
+        let d = query(of: t).database, s = Int(tasks[t].service)
+        let shard = Int(tasks[t].server.database) - shardBase[d]
+        return (clientPools.pool(instance: Int(tasks[t].instance.index), service: s, database: d, shard: shard), s)
+    }
+
+    /// A pool wait reached its limit: if the task still waits, its request fails (a timeout).
+    func poolTimeout(_ t: TaskID, generation: UInt32) {
+        guard tasks[t].alive, tasks[t].phase == .waitingForConnection, tasks[t].generation & 0xFF_FFFF == generation else { return }
+        guard clientPools.cancel(t, pool: clientPool(of: t).pool, at: events.now) else { return }
+        tasks[t].phase = .running
+        tasks[t].failure = .timeout
+        resume(t)
+    }
+
+    /// The query's answer is back at its instance: its pool connection goes to the next waiting
+    /// query (which leaves now), and the task goes on.
+    func queryReturned(_ t: TaskID) {
+        tasks[t].holdsConnection = false
+        let (p, s) = clientPool(of: t)
+        if let next = clientPools.release(pool: p, service: s, at: events.now, counted: events.now >= warmupEnd) {
+            tasks[next.task].phase = .running
+            tasks[next.task].holdsConnection = true
+            sendQuery(next.task)
+        }
+        resume(t)
+    }
+
+    /// A query reaches its shard's replica set, which routes it to a server, which fails it
+    /// (down), runs it, or queues it.
+    func databaseArrive(_ t: TaskID) {
+        let q = query(of: t)
+        let key = rowKey(t)
+        let d = Int(tasks[t].server.database)
         let s = databases[d].server(forRead: q.isRead, strong: q.strong, key: key)
         tasks[t].server = ServerID(database: d, server: s)
         tasks[t].generation &+= 1
@@ -151,7 +208,7 @@ extension Simulation {
     func queryAnswered(_ t: TaskID) {
         tasks[t].generation &+= 1
         tasks[t].phase = .running
-        events.schedule(after: hopTime(), EventKind.resume.payload(t))
+        events.schedule(after: hopTime(), (tasks[t].holdsConnection ? EventKind.queryReturned : .resume).payload(t))
     }
 
     // MARK: Replication events

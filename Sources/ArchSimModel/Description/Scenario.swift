@@ -146,7 +146,7 @@ public struct Architecture: Sendable, Equatable {
         }
         return databases.contains { db in
             [db.primary, db.replica].contains { $0.maxConnections != nil || $0.bufferPool != nil || $0.disks != nil || $0.commit != nil }
-        } || services.contains { $0.operations.contains { locks($0.steps) } }
+        } || services.contains { !$0.pools.isEmpty || $0.operations.contains { locks($0.steps) } }
     }
 
     public init(hop: Distribution = .constant(0), balancer: BalancerPolicy = .roundRobin, routes: [OperationRef],
@@ -195,13 +195,28 @@ public struct Service: Sendable, Equatable {
     /// How the balancer notices a crashed instance.
     public var healthCheck: HealthCheck
     public var autoscale: Autoscale?
+    /// Client connection pools to databases (format 1.1), per instance and per shard, in file order.
+    public var pools: [ConnectionPool]
 
     public init(name: String, instances: Int = 1, workers: Int = 1, queueCapacity: Int? = nil, cores: Int? = nil,
                 io: IOMode = .blocking, balancer: BalancerPolicy? = nil, operations: [Operation],
-                healthCheck: HealthCheck = HealthCheck(), autoscale: Autoscale? = nil) {
+                healthCheck: HealthCheck = HealthCheck(), autoscale: Autoscale? = nil, pools: [ConnectionPool] = []) {
         self.name = name; self.instances = instances; self.workers = workers; self.queueCapacity = queueCapacity
         self.cores = cores; self.io = io; self.balancer = balancer; self.operations = operations
-        self.healthCheck = healthCheck; self.autoscale = autoscale
+        self.healthCheck = healthCheck; self.autoscale = autoscale; self.pools = pools
+    }
+}
+
+/// A client connection pool (HikariCP's, say): an instance holds at most `size` connections to
+/// each shard of `database`; a query takes one (FIFO) and holds it until its answer is back.
+public struct ConnectionPool: Sendable, Equatable {
+    /// Index into ``Architecture/databases``.
+    public var database: Int
+    public var size: Int
+    /// A wait for a connection longer than this fails the request (a timeout); nil = no limit.
+    public var wait: Nanoseconds?
+    public init(database: Int, size: Int, wait: Nanoseconds? = nil) {
+        self.database = database; self.size = size; self.wait = wait
     }
 }
 
@@ -342,11 +357,18 @@ public struct Cache: Sendable, Equatable {
     public var eviction: EvictionPolicy
     /// Entries expire this long after they were set (ns); nil = never.
     public var ttl: Nanoseconds?
+    /// The network round trip of an operation; with `service`, half before and half after it.
     public var latency: Distribution
+    /// Operations a node serves at once (Redis: one thread); nil = unbounded (format 1.1).
+    public var workers: Int?
+    /// Time an operation holds a node's worker (format 1.1); nil = no node throughput limit:
+    /// an operation takes `latency` alone, as in format 1.
+    public var service: Distribution?
     public init(name: String, nodes: Int = 1, capacity: Int, eviction: EvictionPolicy = .lru,
-                ttl: Nanoseconds? = nil, latency: Distribution = .constant(0)) {
+                ttl: Nanoseconds? = nil, latency: Distribution = .constant(0), workers: Int? = nil,
+                service: Distribution? = nil) {
         self.name = name; self.nodes = nodes; self.capacity = capacity; self.eviction = eviction
-        self.ttl = ttl; self.latency = latency
+        self.ttl = ttl; self.latency = latency; self.workers = workers; self.service = service
     }
 }
 

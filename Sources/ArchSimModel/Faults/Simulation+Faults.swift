@@ -52,6 +52,7 @@ extension Simulation {
         let s = Int(instances[inst].service)
         let now = events.now
         let lost = instances[inst].crash(at: now)
+        if hasClientPools { clientPools.instanceCrashed(inst, service: s) }
         recorder.queued(service: s, delta: -Double(lost.waiting), at: now)
         for _ in 0..<lost.busy { recorder.workerReleased(service: s, at: now) }
         // Tasks on it, in index order (deterministic).
@@ -78,7 +79,8 @@ extension Simulation {
         // Tasks with no event of their own pending are freed now; the others when it comes.
         for t in victims {
             let phase = tasks[t].phase
-            if phase == .waitingForWorker || phase == .computing || (tasks[t].pending > 0 && tasks[t].child == nil) {
+            if phase == .waitingForWorker || phase == .computing || phase == .waitingForConnection
+                || (tasks[t].pending > 0 && tasks[t].child == nil) {
                 freeTask(t)
             }
         }

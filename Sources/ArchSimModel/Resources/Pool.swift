@@ -140,6 +140,13 @@ package struct Pool {
         return dropped
     }
 
+    /// The waiting tasks are gone (their owner crashed); the slots held stay held until
+    /// released.
+    package mutating func dropWaiters(at now: Int64 = 0) {
+        if gauged { queueGauge.add(-Double(waiting.count), at: now) }
+        waiting.removeAll()
+    }
+
     /// Gauges measure afresh from `now` (end of the warm-up), keeping the current values.
     package mutating func restartGauges(at now: Int64) {
         busyGauge.restart(at: now)

@@ -228,11 +228,17 @@ public struct CacheNodeResult: Sendable {
     public var gets: Int
     public var hits: Int
     public var operations: Int
+    /// Node throughput (with a `service` time): busy workers over workers (nil: unbounded),
+    /// the wait for a worker, and the mean queue.
+    public var utilization: Double? = nil
+    public var meanWaitMs: Double? = nil
+    public var p99WaitMs: Double? = nil
+    public var meanQueueLength: Double? = nil
     public var hitRatio: Double? { gets == 0 ? nil : Double(hits) / Double(gets) }
 }
 
-/// A database's measurements in one replication: server 0 is the configured primary.
-/// One shard of a database (the whole database when it has one shard).
+/// A database's measurements in one replication, one shard of it (the whole database when it
+/// has one shard): server 0 is the configured primary.
 public struct DatabaseResult: Sendable {
     /// The database's index in the architecture, and the shard.
     public var database: Int
@@ -291,6 +297,9 @@ public struct ServiceResult: Sendable {
     public var meanQueueLength: Double
     public var rejected: Int
     public var served: Int
+    /// Client connection pools: mean and p99 wait for a connection (nil: no pool).
+    public var poolWaitMs: Double? = nil
+    public var p99PoolWaitMs: Double? = nil
 }
 
 /// Everything one replication measured.

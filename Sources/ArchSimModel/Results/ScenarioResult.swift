@@ -38,7 +38,8 @@ public struct ScenarioResult: Sendable {
                                 throughput: mean(r, \.throughput), utilization: mean(r, \.utilization),
                                 meanWaitMs: mean(r, \.meanWaitMs), p99WaitMs: mean(r, \.p99WaitMs),
                                 meanQueueLength: mean(r, \.meanQueueLength), rejected: mean(r) { Double($0.rejected) },
-                                meanInstances: mean(r, \.meanInstances))
+                                meanInstances: mean(r, \.meanInstances), poolWaitMs: meanOfPresent(r, \.poolWaitMs),
+                                p99PoolWaitMs: meanOfPresent(r, \.p99PoolWaitMs))
         }
         let seconds = replications.map(\.seconds)
         for (c, cache) in arch.caches.enumerated() {
@@ -51,6 +52,12 @@ public struct ScenarioResult: Sendable {
                 var node = ComponentRow(component: "\(cache.name)[\(n)]", kind: "cache", instances: 1,
                                         throughput: ConfidenceInterval(zip(r, seconds).map { Double($0.nodes[n].operations) / $1 }).mean)
                 node.hitRatio = meanOfPresent(r) { $0.nodes[n].hitRatio }
+                if cache.service != nil {
+                    node.utilization = meanOfPresent(r) { $0.nodes[n].utilization }
+                    node.meanWaitMs = meanOfPresent(r) { $0.nodes[n].meanWaitMs }
+                    node.p99WaitMs = meanOfPresent(r) { $0.nodes[n].p99WaitMs }
+                    node.meanQueueLength = meanOfPresent(r) { $0.nodes[n].meanQueueLength }
+                }
                 rows.append(node)
             }
         }
@@ -160,11 +167,15 @@ public struct ComponentRow: Sendable {
     /// Mean and p99 wait of `lock: row` writes for their row's lock.
     public var lockWaitMs: Double? = nil
     public var p99LockWaitMs: Double? = nil
+    /// A service's mean and p99 wait for a client pool connection.
+    public var poolWaitMs: Double? = nil
+    public var p99PoolWaitMs: Double? = nil
 
     public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
                 meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil,
-                meanInstances: Double? = nil) {
+                meanInstances: Double? = nil, poolWaitMs: Double? = nil, p99PoolWaitMs: Double? = nil) {
         self.meanInstances = meanInstances
+        self.poolWaitMs = poolWaitMs; self.p99PoolWaitMs = p99PoolWaitMs
         self.component = component; self.kind = kind; self.instances = instances; self.throughput = throughput
         self.utilization = utilization; self.meanWaitMs = meanWaitMs; self.p99WaitMs = p99WaitMs
         self.meanQueueLength = meanQueueLength; self.rejected = rejected

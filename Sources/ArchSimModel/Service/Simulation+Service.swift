@@ -240,8 +240,7 @@ extension Simulation {
             cacheStep(t, .delete, cache: Int(cache))
         case .dbRead(let database, _, _), .dbWrite(let database, _, _):
             waitDownstream(t)
-            tasks[t].server = ServerID(database: Int(database), server: -1)
-            if let hop { events.schedule(after: hop.sample(), EventKind.dbArrive.payload(t)) } else { databaseArrive(t) }
+            databaseStep(t, database: Int(database))
         case .end:
             let inst = tasks[t].instance
             if tasks[t].holdsWorker {
