@@ -62,6 +62,9 @@ public final class Simulation {
     let stepKeySamplers: [KeySampler]
     /// Fresh keys (`key: new`) handed out so far.
     var freshKeys = 0
+    /// Per service, its balancer's `retry_failed`; and the instances one request tried (scratch).
+    let retryFailed: [Int]
+    var triedInstances: [Int] = []
     /// Client connection pools of the service instances (format 1.1 `pools:`).
     var clientPools: ClientPools
     let hasClientPools: Bool
@@ -105,6 +108,7 @@ public final class Simulation {
                                           instances: slots, streams: streams))
         }
         asyncService = arch.services.map { $0.io == .async }
+        retryFailed = arch.services.map { $0.retryFailed ?? arch.retryFailed }
         clientPools = ClientPools(architecture: arch, firstInstance: firstInstance,
                                   slots: arch.services.map { max($0.instances, $0.autoscale?.max ?? 0) })
         hasClientPools = arch.services.contains { !$0.pools.isEmpty }

@@ -60,7 +60,8 @@ extension ScenarioReader {
             n.checkKeys(FormatKeys.network.names, diagnostics)
             if let h = n["hop"], let d = distribution(h) { hop = d }
         }
-        let balancer = m["load_balancer"].flatMap(balancer) ?? .roundRobin
+        let loadBalancer = m["load_balancer"].flatMap(loadBalancer)
+        let balancer = loadBalancer?.policy ?? .roundRobin
         let caches = m["caches"].map(caches) ?? []
         let databases = m["databases"].map(databases) ?? []
         let syntax = m.require("services", diagnostics).map(services) ?? []
@@ -94,8 +95,10 @@ extension ScenarioReader {
         if routeRefs.count == workload.requestTypes.count {
             checkLockedRowsHaveKeys(workload: workload, routes: routeRefs, calls: calls)
         }
-        return Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
-                            caches: caches, databases: databases)
+        var architecture = Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
+                                        caches: caches, databases: databases)
+        architecture.retryFailed = loadBalancer?.retryFailed ?? 0
+        return architecture
     }
 
     /// A `lock: row` write of the request's key must never run for a request without one: each
@@ -145,7 +148,10 @@ extension ScenarioReader {
             }
             if let v = s["cores"] { service.cores = count(v, maximum: Limits.cores) }
             if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
-            if let v = s["load_balancer"] { service.balancer = balancer(v) }
+            if let v = s["load_balancer"], let b = loadBalancer(v) {
+                service.balancer = b.policy
+                service.retryFailed = b.retryFailed
+            }
             if let v = s["health_check"] { service.healthCheck = healthCheck(v) }
             if let v = s["autoscale"] {
                 service.autoscale = autoscale(v, instances: instances, instancesGiven: s["instances"])

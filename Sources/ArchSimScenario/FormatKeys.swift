@@ -130,7 +130,7 @@ enum FormatKeys {
 
     static let architecture = KeyTable(id: "architecture", summary: "Services, caches and databases, and how requests reach them.", keys: [
         Key("network", .map(network, nullable: true), "Latency added to each call between components."),
-        Key("load_balancer", .map(balancer), "The balancer in front of every service (default round_robin)."),
+        Key("load_balancer", .map(loadBalancer), "The balancer in front of every service (default round_robin)."),
         Key("routes", .named(.operation), "Request type -> service.operation that serves it.", required: true),
         Key("services", .named(.map(service), minimum: 1), "Service name -> service.", required: true),
         Key("caches", .named(.map(cache), nullable: true), "Cache name -> cache."),
@@ -139,8 +139,14 @@ enum FormatKeys {
     static let network = KeyTable(id: "network", summary: "The network between components.", keys: [
         Key("hop", .distribution, "Latency of each message between components (default 0)."),
     ])
-    static let balancer = KeyTable(id: "load_balancer", summary: "A load-balancing policy.", keys: [
-        Key("policy", .choice(BalancerPolicy.allCases.map(\.rawValue)), "How an instance is chosen.", required: true),
+    static let balancer = KeyTable(id: "balancer", summary: "A load-balancing policy.", keys: [
+        Key("policy", .choice(BalancerPolicy.allCases.map(\.rawValue)), "How a server is chosen.", required: true),
+    ])
+    static let loadBalancer = KeyTable(id: "load_balancer", summary: "The load balancer in front of service instances.", keys: [
+        Key("policy", .choice(BalancerPolicy.allCases.map(\.rawValue)),
+            "How an instance is chosen (default: the architecture's, round_robin at the top)."),
+        Key("retry_failed", .integer(minimum: 0, maximum: UInt64(Limits.retries)),
+            "A request that reached a crashed instance goes to another not yet tried, at most this many times."),
     ])
     static let service = KeyTable(id: "service", summary: "Instances of one program behind the load balancer.", keys: [
         Key("instances", .integer(minimum: 1, maximum: UInt64(Limits.instances)), "Instances behind the balancer (default 1)."),
@@ -149,7 +155,7 @@ enum FormatKeys {
             "Waiting requests per instance; past it requests are rejected (default unbounded)."),
         Key("cores", .integer(minimum: 1, maximum: UInt64(Limits.cores)), "CPU work shares this many cores per instance."),
         Key("io", .choice(IOMode.allCases.map(\.rawValue)), "blocking (default): a worker waits downstream; async frees it."),
-        Key("load_balancer", .map(balancer), "This service's own balancer policy."),
+        Key("load_balancer", .map(loadBalancer), "This service's own balancer policy."),
         Key("operations", .named(.map(operation, nullable: true), minimum: 1), "Operation name -> operation.", required: true),
         Key("health_check", .map(healthCheck), "How the balancer notices a crashed instance (default 5s x 2)."),
         Key("autoscale", .map(autoscale), "Instances added and removed with utilization."),

@@ -185,6 +185,19 @@ final class ScenarioReader {
         return nil
     }
 
+    /// A service balancer, `{policy: round_robin, retry_failed: 1}`: the policy and retry_failed
+    /// (nil when not written).
+    func loadBalancer(_ c: Cursor) -> (policy: BalancerPolicy?, retryFailed: Int?)? {
+        guard let m = map(c) else { return nil }
+        m.checkKeys(FormatKeys.loadBalancer.names, diagnostics)
+        let retry = m["retry_failed"].flatMap { integer($0, minimum: 0, "a non-negative integer", maximum: Limits.retries) }
+        guard let policy = m["policy"] else {
+            if retry == nil && m["retry_failed"] == nil { report(c, "a load balancer needs policy or retry_failed") }
+            return (nil, retry)
+        }
+        return choice(policy, BalancerPolicy.self).map { ($0, retry) }
+    }
+
     /// `{policy: round_robin}`.
     func balancer(_ c: Cursor) -> BalancerPolicy? {
         guard let m = map(c) else { return nil }

@@ -146,7 +146,10 @@ public struct ScenarioWriter: Sendable {
         if a.hop != .constant(0) {
             e.append(entry("network", .mapping([entry("hop", try distribution(a.hop, p + ".network.hop"), p + ".network")]), p))
         }
-        if a.balancer != .roundRobin { e.append(entry("load_balancer", balancer(a.balancer, p + ".load_balancer"), p)) }
+        if a.balancer != .roundRobin || a.retryFailed != 0 {
+            e.append(entry("load_balancer", balancer(a.balancer, retryFailed: a.retryFailed == 0 ? nil : a.retryFailed,
+                                                     p + ".load_balancer"), p))
+        }
         e.append(entry("routes", .mapping(zip(w.requestTypes, a.routes).map { type, ref in
             entry(type.name, .scalar(operationName(ref, a)), p + ".routes")
         }), p))
@@ -171,8 +174,9 @@ public struct ScenarioWriter: Sendable {
         return s.name + "." + s.operations[ref.operation].name
     }
 
-    private func balancer(_ policy: BalancerPolicy, _ p: String) -> YAMLNode {
-        .mapping([entry("policy", .scalar(policy.rawValue), p)])
+    private func balancer(_ policy: BalancerPolicy?, retryFailed: Int? = nil, _ p: String) -> YAMLNode {
+        .mapping((policy.map { [entry("policy", .scalar($0.rawValue), p)] } ?? [])
+                 + (retryFailed.map { [entry("retry_failed", int($0), p)] } ?? []))
     }
 
     private func service(_ s: Service, _ a: Architecture, _ w: Workload, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
@@ -180,7 +184,9 @@ public struct ScenarioWriter: Sendable {
         if let q = s.queueCapacity { e.append(entry("queue", int(q), p)) }
         if let c = s.cores { e.append(entry("cores", int(c), p)) }
         if s.io != .blocking { e.append(entry("io", .scalar(s.io.rawValue), p)) }
-        if let b = s.balancer { e.append(entry("load_balancer", balancer(b, p + ".load_balancer"), p)) }
+        if s.balancer != nil || s.retryFailed != nil {
+            e.append(entry("load_balancer", balancer(s.balancer, retryFailed: s.retryFailed, p + ".load_balancer"), p))
+        }
         if s.healthCheck != HealthCheck() {
             let hp = p + ".health_check"
             e.append(entry("health_check", .mapping([entry("interval", duration(s.healthCheck.interval), hp),

@@ -275,6 +275,37 @@ final class StorageKeyTests: XCTestCase {
         assertOneProblem(minimal(more: "  caches:\n    c: {capacity: 10, workers: 2}"), "workers needs a service time")
     }
 
+    /// The spec's `retry_failed` sentence, as written, at the architecture and on one service.
+    func testRetryFailed() throws {
+        let s = try load(scenario(architecture: """
+          load_balancer: {policy: round_robin, retry_failed: 1}
+          routes: {req: app.op}
+          services:
+            app: {instances: 3, operations: {op: {}}}
+            b: {load_balancer: {retry_failed: 2}, operations: {op: {}}}
+            c: {load_balancer: {policy: random}, operations: {op: {}}}
+        """))
+        XCTAssertEqual(s.architecture.retryFailed, 1)
+        XCTAssertEqual(s.architecture.services.map(\.retryFailed), [nil, 2, nil])
+        XCTAssertEqual(s.architecture.services.map(\.balancer), [nil, nil, .random])
+        var expected = s
+        expected.sourcePath = nil
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        XCTAssertEqual(try load(text), expected, text)
+        assertOneProblem(minimal(more: """
+          databases:
+            db:
+              primary: {connections: 4, read: constant(1ms), write: constant(1ms)}
+              replicas: 1
+              replica_balancer: {policy: random, retry_failed: 1}
+        """), "unknown key 'retry_failed'")
+        assertOneProblem(scenario(architecture: """
+          load_balancer: {}
+          routes: {req: app.op}
+          services: {app: {operations: {op: {}}}}
+        """), "needs policy or retry_failed")
+    }
+
     func testRoundTrip() throws {
         let s = try load(minimal(more: Self.databaseServerFragment))
         let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)

@@ -129,6 +129,10 @@ public struct Architecture: Sendable, Equatable {
     public var services: [Service]
     public var caches: [Cache]
     public var databases: [Database]
+    /// The balancer's `retry_failed` for every service (format 1.1; nginx's `proxy_next_upstream
+    /// error`): a request that reached a crashed instance goes to another one not yet tried, at
+    /// most this many times. 0 = none.
+    public var retryFailed = 0
 
     /// Whether components.csv carries the storage columns (row locks, disks, commits): only when
     /// a database server uses a version 1.1 storage key or a step locks rows, so files without
@@ -191,6 +195,8 @@ public struct Service: Sendable, Equatable {
     public var io: IOMode
     /// Overrides the architecture's balancer policy for this service.
     public var balancer: BalancerPolicy?
+    /// Overrides the architecture's `retry_failed` for this service.
+    public var retryFailed: Int?
     public var operations: [Operation]
     /// How the balancer notices a crashed instance.
     public var healthCheck: HealthCheck

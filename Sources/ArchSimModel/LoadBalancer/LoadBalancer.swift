@@ -27,9 +27,11 @@ package struct LoadBalancer {
     /// a policy compares their open connections and skips those the balancer considers down.
     /// Returns nil when none is up. O(1) for round_robin, random and power_of_two;
     /// O(instances) for least_connections; O(log(instances)) for consistent_hash.
-    package mutating func pick(key: UInt64?, instances: UnsafeBufferPointer<ServiceInstance>) -> Int? {
+    /// `tried`: instances this request already reached (`retry_failed`), skipped like those down.
+    package mutating func pick(key: UInt64?, instances: UnsafeBufferPointer<ServiceInstance>,
+                               excluding tried: ArraySlice<Int> = []) -> Int? {
         @inline(__always) func load(_ i: Int) -> Int { instances[i].open }
-        @inline(__always) func up(_ i: Int) -> Bool { instances[i].balancerSendsTo }
+        @inline(__always) func up(_ i: Int) -> Bool { instances[i].balancerSendsTo && (tried.isEmpty || !tried.contains(i)) }
         if count == 1 { return up(0) ? 0 : nil }
         switch policy {
         case .roundRobin:

@@ -11,9 +11,10 @@ extension Simulation {
         let first = firstInstance[s]
         let key = requests[tasks[t].request].optionalKey
         let count = balancers[s].count
-        let picked = instances.withUnsafeBufferPointer {
+        var picked = instances.withUnsafeBufferPointer {
             balancers[s].pick(key: key, instances: UnsafeBufferPointer(rebasing: $0[first ..< first + count]))
         }
+        if let p = picked, instances[first + p].down, retryFailed[s] > 0 { picked = retryElsewhere(service: s, key: key, tried: p) }
         guard let pick = picked, !instances[first + pick].down else { return fail(t, .failed) }
         let inst = first + pick
         tasks[t].instance = InstanceID(inst)
@@ -31,6 +32,26 @@ extension Simulation {
             tasks[t].instance = .none
             fail(t, .rejected)
         }
+    }
+
+    /// `retry_failed`: the request reached crashed instance `tried` (the connection was
+    /// refused); the balancer picks again among the instances not tried, up to the service's
+    /// limit, each attempt counted in `retries`. Returns the last pick (nil: none left).
+    func retryElsewhere(service s: Int, key: UInt64?, tried first: Int) -> Int? {
+        let base = firstInstance[s], count = balancers[s].count
+        triedInstances.removeAll(keepingCapacity: true)
+        triedInstances.append(first)
+        var picked: Int? = first
+        for _ in 0..<retryFailed[s] {
+            recorder.retried(at: events.now)
+            let tried = triedInstances[...]
+            picked = instances.withUnsafeBufferPointer {
+                balancers[s].pick(key: key, instances: UnsafeBufferPointer(rebasing: $0[base ..< base + count]), excluding: tried)
+            }
+            guard let p = picked, instances[base + p].down else { break }
+            triedInstances.append(p)
+        }
+        return picked
     }
 
     /// The task waits in its instance's queue for a worker.
