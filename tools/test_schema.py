@@ -26,7 +26,8 @@ def scenarios():
         if rel.startswith(("workloads/", "architectures/")) or rel.endswith(".sweep.yaml"):
             continue
         found.append(path)
-    return found + [FIXTURES / "spec-fragments.yaml", FIXTURES / "spec-complete.yaml", FIXTURES / "sweep" / "base.yaml"]
+    return found + [FIXTURES / "spec-fragments.yaml", FIXTURES / "spec-complete.yaml", FIXTURES / "spec-v11.yaml",
+                    FIXTURES / "sweep" / "base.yaml"]
 
 
 def sweeps():

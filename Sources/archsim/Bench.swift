@@ -42,11 +42,16 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
-        var steps = (parsedSizes ?? []).flatMap { [("chain", $0.0, $0.1, seconds), ("storage", $0.0, $0.1, seconds)] }
+        var steps = (parsedSizes ?? []).flatMap {
+            [("chain", $0.0, $0.1, seconds), ("storage", $0.0, $0.1, seconds), ("realism", $0.0, $0.1, seconds)]
+        }
         if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600), ("storage", 4, 16, 600), ("storage", 4, 16, 3600)] }
         for (name, services, instances, secs) in steps {
-            let scenario = name == "chain" ? Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
-                : Self.storage(services: services, instances: instances, rate: rate, seconds: secs)
+            let scenario = switch name {
+            case "chain": Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
+            case "storage": Self.storage(services: services, instances: instances, rate: rate, seconds: secs)
+            default: Self.realism(services: services, instances: instances, rate: rate, seconds: secs)
+            }
             let start = Date()
             let result = try Runner.run(scenario, jobs: 1)
             let wall = Date().timeIntervalSince(start)
@@ -106,6 +111,36 @@ struct Bench: ParsableCommand {
         let server = DatabaseServer(connections: 64, read: .exponential(mean: 1 * ms), write: .exponential(mean: 3 * ms))
         s.architecture.databases = [Database(name: "db", primary: server, replicaCount: 3, replica: server,
                                              replicationLag: .exponential(mean: 10 * ms))]
+        return s
+    }
+
+    /// The storage model with every format 1.1 mechanism on: 4 shards, each server with
+    /// `max_connections`, a buffer pool over the products (a miss reads one of 8 disks) and
+    /// group commit; writes lock their product's row and update the user's row (`key: users`);
+    /// instances reach each shard through a client pool; cache nodes serve one operation at a
+    /// time (10 µs each).
+    static func realism(services: Int, instances: Int, rate: Double, seconds: Int) -> Scenario {
+        var s = storage(services: services, instances: instances, rate: rate, seconds: seconds)
+        s.name = "bench-realism"
+        let ms = 1_000_000.0
+        s.workload.keySpaces.append(KeySpace(name: "users", count: 10_000_000, popularity: .uniform))
+        let last = services - 1
+        s.architecture.services[last].operations[1].steps = [
+            .dbWrite(database: 0, row: RowAccess(lock: RowLock(timeout: 50_000_000_000))),
+            .dbWrite(database: 0, row: RowAccess(key: .space(1))),
+            .cacheDelete(cache: 0),
+        ]
+        s.architecture.services[last].pools = [ConnectionPool(database: 0, size: 32, wait: 1_000_000_000)]
+        s.architecture.caches[0].workers = 1
+        s.architecture.caches[0].service = .constant(0.01 * ms)
+        var server = s.architecture.databases[0].primary
+        server.maxConnections = 1000
+        server.bufferPool = BufferPool(capacity: 50_000, miss: .exponential(mean: 5 * ms))
+        server.disks = 8
+        server.commit = CommitLog(flush: .constant(1 * ms), group: true)
+        s.architecture.databases[0].primary = server
+        s.architecture.databases[0].replica = server
+        s.architecture.databases[0].shards = 4
         return s
     }
 

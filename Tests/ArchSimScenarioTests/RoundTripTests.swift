@@ -60,6 +60,13 @@ final class RoundTripTests: XCTestCase {
         try assertRoundTrip(s, directory: (path as NSString).deletingLastPathComponent, path)
     }
 
+    func testVersion11FragmentsJoinedIntoOneScenario() throws {
+        let path = Self.repository + "/Tests/CLITests/Fixtures/spec-v11.yaml"
+        let s = try ScenarioLoader.load(path: path)
+        XCTAssertEqual(s.architecture.databases[0].shards, 4)
+        try assertRoundTrip(s, directory: (path as NSString).deletingLastPathComponent, path)
+    }
+
     /// Each fragment of the spec as ``FragmentTests`` embeds it.
     func testEachSpecFragment() throws {
         let f = FragmentTests.self

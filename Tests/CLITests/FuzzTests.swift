@@ -81,7 +81,7 @@ final class FuzzTests: XCTestCase {
     static func bases() throws -> [Base] {
         let repo = CLI.repository
         let paths = ["scenarios/mm1.yaml", "Tests/CLITests/Fixtures/spec-complete.yaml",
-                     "Tests/CLITests/Fixtures/spec-fragments.yaml", "scenarios/claims/cluster.yaml",
+                     "Tests/CLITests/Fixtures/spec-fragments.yaml", "Tests/CLITests/Fixtures/spec-v11.yaml", "scenarios/claims/cluster.yaml",
                      "scenarios/claims/replica-reads.yaml", "scenarios/double11.yaml"]
             + (1...6).map { "scenarios/evolution/0\($0)-" + ["monolith", "cluster", "vertical-split", "cache",
                                                             "read-write-split", "optimized"][$0 - 1] + ".yaml" }
