@@ -62,6 +62,17 @@ public final class Simulation {
     let stepKeySamplers: [KeySampler]
     /// Fresh keys (`key: new`) handed out so far.
     var freshKeys = 0
+    /// Host machines (format 1.1), host by host; host h's machines start at `machineBase[h]`.
+    var machines: [Machine] = []
+    var machineBase: [Int] = []
+    /// The machine of each instance slot and of each replica set's servers (-1: none).
+    var instanceMachine: [Int32] = []
+    var serverMachine: [[Int32]] = []
+    let hasHosts: Bool
+    /// Scratch list of a machine's completed jobs.
+    var machineJobs: [ProcessorSharing.Job] = []
+    /// Per service: CPU work started after the warm-up (ns), for cpu_utilization.
+    var cpuWork: [Double]
     /// Per service, its balancer's `retry_failed`; and the instances one request tried (scratch).
     let retryFailed: [Int]
     var triedInstances: [Int] = []
@@ -109,6 +120,12 @@ public final class Simulation {
         }
         asyncService = arch.services.map { $0.io == .async }
         retryFailed = arch.services.map { $0.retryFailed ?? arch.retryFailed }
+        for host in arch.hosts {
+            machineBase.append(machines.count)
+            for n in 0..<host.count { machines.append(Machine(name: "\(host.name)[\(n)]", cores: host.cores)) }
+        }
+        hasHosts = !arch.hosts.isEmpty
+        cpuWork = arch.services.map { _ in 0 }
         clientPools = ClientPools(architecture: arch, firstInstance: firstInstance,
                                   slots: arch.services.map { max($0.instances, $0.autoscale?.max ?? 0) })
         hasClientPools = arch.services.contains { !$0.pools.isEmpty }
@@ -125,6 +142,9 @@ public final class Simulation {
             }
         }
         recorder = Recorder(scenario: scenario)
+        let placed = Self.placement(arch, machineBase: machineBase)
+        instanceMachine = placed.instances
+        serverMachine = placed.servers
     }
 
     // MARK: - Run loop
@@ -154,7 +174,21 @@ public final class Simulation {
                                      caches: caches.map { $0.result(end: end) },
                                      databases: databases.map { $0.result(seconds: seconds, end: end) },
                                      events: events.processed, pools: pools)
-        for (s, service) in scenario.architecture.services.enumerated() where !service.pools.isEmpty {
+        let arch = scenario.architecture
+        for (s, service) in arch.services.enumerated() {
+            // Cores the service's instances run on: its own per instance, or the machines of its host it uses.
+            let cores: Double? = if let c = service.cores { Double(c * service.instances) }
+                else if let h = service.host { Double(arch.hosts[h].cores * min(service.instances, arch.hosts[h].count)) }
+                else { nil }
+            if let cores { result.services[s].cpuUtilization = cpuWork[s] / (seconds * 1e9 * cores) }
+        }
+        result.hosts = arch.hosts.enumerated().map { h, host in
+            let range = machineBase[h] ..< machineBase[h] + host.count
+            let busy = range.reduce(0.0) { $0 + machines[$1].busyCores.mean(until: end) }
+            let jobs = range.reduce(0) { $0 + machines[$1].completed }
+            return HostResult(utilization: busy / Double(host.cores * host.count), throughput: Double(jobs) / seconds)
+        }
+        for (s, service) in arch.services.enumerated() where !service.pools.isEmpty {
             let wait = clientPools.wait[s]
             result.services[s].poolWaitMs = wait.count > 0 ? wait.mean / 1e6 : nil
             result.services[s].p99PoolWaitMs = wait.count > 0 ? wait.percentile(99) / 1e6 : nil
@@ -208,6 +242,7 @@ public final class Simulation {
         case .cacheServed: cacheServed(TaskID(index))
         case .poolTimeout: poolTimeout(TaskID(index), generation: generation)
         case .queryReturned: queryReturned(TaskID(index))
+        case .machineDone: machineDone(index, generation: generation)
         case .faultStarts: faultStarts(index)
         case .faultEnds: faultEnds(index)
         case .healthDown: healthDown(index)
@@ -225,6 +260,7 @@ public final class Simulation {
             recorder.restart(at: events.now)
             for d in databases.indices { databases[d].restartGauges(at: events.now) }
             for c in caches.indices { caches[c].restartGauges(at: events.now) }
+            for m in machines.indices { machines[m].restartGauges(at: events.now) }
         }
     }
 
@@ -354,7 +390,7 @@ public enum Failure: UInt8, Sendable {
 package enum EventKind: UInt8 {
     case arrival, userSends, resume, deliver, answered, timeout, shareDone, windowEnds, warmupEnds
     case callTimeout, retry, dbArrive, queryDone, shipArrive, applyDone, diskDone, flushDone, lockTimeout
-    case cacheArrive, cacheServed, poolTimeout, queryReturned
+    case cacheArrive, cacheServed, poolTimeout, queryReturned, machineDone
     case faultStarts, faultEnds, healthDown, healthUp, failover, autoscale, instanceReady
 
     @inline(__always) package func payload(_ index: Int = 0, generation: UInt32 = 0) -> UInt64 {

@@ -13,7 +13,7 @@ public enum ResultFiles {
                                           "stale_reads", "replication_lag_p99_ms", "replication_lag_p50_ms", "lost_writes", "mean_instances"]
     /// Appended to ``componentsHeader`` when the architecture uses version 1.1 storage keys.
     public static let storageColumns = ["lock_wait_ms", "p99_lock_wait_ms", "disk_wait_ms", "disk_utilization", "commit_ms",
-                                        "flush_batch", "pool_wait_ms", "p99_pool_wait_ms"]
+                                        "flush_batch", "pool_wait_ms", "p99_pool_wait_ms", "cpu_utilization"]
     public static let replicationsHeader = ["scenario", "replication", "seed", "completed", "errors", "throughput_rps",
                                             "mean_ms", "p50_ms", "p99_ms", "offered", "in_flight_at_end", "events"]
     public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
@@ -43,7 +43,7 @@ public enum ResultFiles {
                        n(c.staleReads, 3), n(c.replicationLagP99Ms), n(c.replicationLagP50Ms), n(c.lostWrites, 3), n(c.meanInstances, 3)]
             if storage {
                 row += [n(c.lockWaitMs), n(c.p99LockWaitMs), n(c.diskWaitMs), n(c.diskUtilization), n(c.commitMs),
-                        n(c.flushBatch, 3), n(c.poolWaitMs), n(c.p99PoolWaitMs)]
+                        n(c.flushBatch, 3), n(c.poolWaitMs), n(c.p99PoolWaitMs), n(c.cpuUtilization)]
             }
             t.append(row)
         }

@@ -62,10 +62,23 @@ extension ScenarioReader {
         }
         let loadBalancer = m["load_balancer"].flatMap(loadBalancer)
         let balancer = loadBalancer?.policy ?? .roundRobin
+        if let v = m["hosts"], let h = map(v, allowNull: true) {
+            for entry in h.entries {
+                _ = name(entry, "host")
+                var host = HostKind(name: entry.name, cores: 1)
+                if let f = map(entry.value, expected: "a host {cores, count}") {
+                    f.checkKeys(FormatKeys.host.names, diagnostics)
+                    host.cores = f.require("cores", diagnostics, "cores of each machine").flatMap { count($0, maximum: Limits.cores) } ?? 1
+                    if let c = f["count"] { host.count = count(c, maximum: Limits.instances) ?? 1 }
+                }
+                if hostIndex[host.name] == nil { hostIndex[host.name] = hosts.count }
+                hosts.append(host)
+            }
+        }
         let caches = m["caches"].map(caches) ?? []
         let databases = m["databases"].map(databases) ?? []
         let syntax = m.require("services", diagnostics).map(services) ?? []
-        checkUniqueNames(services: syntax, caches: m["caches"], databases: m["databases"])
+        checkUniqueNames(services: syntax, caches: m["caches"], databases: m["databases"], hosts: m["hosts"])
 
         var services = syntax.map(\.service)
         let names = NameIndex(services: services, caches: caches, databases: databases)
@@ -97,6 +110,7 @@ extension ScenarioReader {
         }
         var architecture = Architecture(hop: hop, balancer: balancer, routes: routeRefs, services: services,
                                         caches: caches, databases: databases)
+        architecture.hosts = hosts
         architecture.retryFailed = loadBalancer?.retryFailed ?? 0
         return architecture
     }
@@ -147,6 +161,10 @@ extension ScenarioReader {
                 }
             }
             if let v = s["cores"] { service.cores = count(v, maximum: Limits.cores) }
+            if let v = s["host"] {
+                service.host = hostReference(v)
+                if s["cores"] != nil { report(v, "a service gives host or cores, not both (on a host it shares the host's cores)") }
+            }
             if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
             if let v = s["load_balancer"], let b = loadBalancer(v) {
                 service.balancer = b.policy
@@ -188,15 +206,15 @@ extension ScenarioReader {
 
     /// Services, caches and databases share one namespace: they name rows of components.csv
     /// and fault targets.
-    private func checkUniqueNames(services: [ServiceSyntax], caches: Cursor?, databases: Cursor?) {
+    private func checkUniqueNames(services: [ServiceSyntax], caches: Cursor?, databases: Cursor?, hosts: Cursor?) {
         var taken: [String: String] = [:]
         for service in services where taken[service.service.name] == nil { taken[service.service.name] = "a service" }
-        for (cursor, what) in [(caches, "a cache"), (databases, "a database")] {
+        for (cursor, what) in [(caches, "a cache"), (databases, "a database"), (hosts, "a host")] {
             guard let cursor, case .mapping(let mapping) = cursor.node else { continue }
             for key in mapping.keys {
                 guard let name = key.text else { continue }
                 if let other = taken[name] {
-                    report(cursor.child(name, key), "the name \(quoted(name)) is already used by \(other); services, caches and databases need distinct names")
+                    report(cursor.child(name, key), "the name \(quoted(name)) is already used by \(other); services, caches, databases and hosts need distinct names")
                 } else {
                     taken[name] = what
                 }

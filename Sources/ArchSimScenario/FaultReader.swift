@@ -52,6 +52,15 @@ extension ScenarioReader {
             guard let (b, i) = splitIndex(text) else { return invalid(c, text, architecture) }
             base = b; index = i
         }
+        if part == nil, let h = architecture.hosts.firstIndex(where: { $0.name == base }) {
+            let count = architecture.hosts[h].count
+            guard let index else { report(c, "a host target names a machine: \(Self.range(base, count))"); return nil }
+            guard index < count else {
+                report(c, "\(quoted(base)) has \(count) machine\(count == 1 ? "" : "s"); valid: \(Self.range(base, count))")
+                return nil
+            }
+            return .hostMachine(host: h, machine: index)
+        }
         if part == nil, let s = names.services[base] {
             let instances = architecture.services[s].instances
             guard let index else { report(c, "a service target names an instance: \(Self.range(base, instances))"); return nil }
@@ -111,9 +120,10 @@ extension ScenarioReader {
     private func invalid(_ c: Cursor, _ text: String, _ architecture: Architecture) -> FaultTarget? {
         let shown = 20
         var valid: [String] = []
-        var total = architecture.services.count + architecture.caches.count
+        var total = architecture.services.count + architecture.caches.count + architecture.hosts.count
         for service in architecture.services.prefix(shown) { valid.append(Self.range(service.name, service.instances)) }
         for cache in architecture.caches.prefix(shown) { valid.append(Self.range(cache.name, cache.nodes)) }
+        for host in architecture.hosts.prefix(shown) { valid.append(Self.range(host.name, host.count)) }
         for database in architecture.databases {
             total += database.replicaCount > 0 ? 2 : 1
             guard valid.count < shown else { continue }

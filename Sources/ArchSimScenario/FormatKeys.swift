@@ -134,6 +134,7 @@ enum FormatKeys {
         Key("routes", .named(.operation), "Request type -> service.operation that serves it.", required: true),
         Key("services", .named(.map(service), minimum: 1), "Service name -> service.", required: true),
         Key("caches", .named(.map(cache), nullable: true), "Cache name -> cache."),
+        Key("hosts", .named(.map(host), nullable: true), "Host name -> machines components share by processor sharing."),
         Key("databases", .named(.map(database), nullable: true), "Database name -> database."),
     ])
     static let network = KeyTable(id: "network", summary: "The network between components.", keys: [
@@ -159,8 +160,13 @@ enum FormatKeys {
         Key("operations", .named(.map(operation, nullable: true), minimum: 1), "Operation name -> operation.", required: true),
         Key("health_check", .map(healthCheck), "How the balancer notices a crashed instance (default 5s x 2)."),
         Key("autoscale", .map(autoscale), "Instances added and removed with utilization."),
+        Key("host", .text, "The host its instances run on (instance i on machine i mod count); not with cores."),
         Key("pools", .named(.map(pool), nullable: true),
             "Client connection pools: database -> {size, wait}, per instance and per shard."),
+    ])
+    static let host = KeyTable(id: "host", summary: "A kind of machine: components placed on one share its cores.", keys: [
+        Key("cores", .integer(minimum: 1, maximum: UInt64(Limits.cores)), "Cores of each machine.", required: true),
+        Key("count", .integer(minimum: 1, maximum: UInt64(Limits.instances)), "Identical machines (default 1)."),
     ])
     static let pool = KeyTable(id: "pool", summary: "A client connection pool to one database.", keys: [
         Key("size", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Connections per instance and shard.", required: true),
@@ -263,6 +269,7 @@ enum FormatKeys {
     ] + storage)
     /// Version 1.1 keys a primary and its replicas take alike.
     static let storage = [
+        Key("host", .text, "The host it runs on (a shard's primary on machine shard mod count, replica r on r mod count)."),
         Key("max_connections", .integer(minimum: 1, maximum: UInt64(Limits.connections)),
             "Queries present at once, executing or waiting (≥ connections); past it a query is rejected."),
         Key("buffer_pool", .map(bufferPool), "Rows kept in memory (LRU); a keyed read that misses reads its row from disk."),
@@ -289,7 +296,7 @@ enum FormatKeys {
 
     static let fault = KeyTable(id: "fault", summary: "A crash or slowdown of one component.", keys: [
         Key("at", .duration(allowZero: true), "When it starts (simulated time).", required: true),
-        Key("target", .faultTarget, "app[0], product_cache[1], main.primary, main.replica[2], or main[3].primary for a shard.",
+        Key("target", .faultTarget, "app[0], product_cache[1], main.primary, main.replica[2], main[3].primary for a shard, or box[0] for a host machine.",
             required: true),
         Key("kind", .choice(["crash", "slow"]), "crash: down; slow: service times multiplied by factor.", required: true),
         Key("factor", .number(allowZero: false, maximum: Limits.slowFactor), "The slowdown of kind: slow."),

@@ -24,6 +24,17 @@ final class ScenarioReader {
     /// the request's key: a request type without a key must not reach them.
     var resolving = OperationRef(service: 0, operation: 0)
     var lockedRequestKeys: [(operation: OperationRef, at: Cursor)] = []
+    /// `hosts:` as read (before the components placed on them): names and their index.
+    var hosts: [HostKind] = []
+    var hostIndex: [String: Int] = [:]
+
+    /// `host: NAME` resolved, or nil with a problem.
+    func hostReference(_ c: Cursor) -> Int? {
+        guard let name = text(c, "a host name") else { return nil }
+        if let h = hostIndex[name] { return h }
+        report(c, hosts.isEmpty ? "unknown host \(quoted(name)) (no 'hosts:' are defined)" : unknown("host", name, hosts.map(\.name)))
+        return nil
+    }
 
     init(scenarioDirectory: String) { self.scenarioDirectory = scenarioDirectory }
 

@@ -153,6 +153,13 @@ public struct ScenarioWriter: Sendable {
         e.append(entry("routes", .mapping(zip(w.requestTypes, a.routes).map { type, ref in
             entry(type.name, .scalar(operationName(ref, a)), p + ".routes")
         }), p))
+        if !a.hosts.isEmpty {
+            e.append(entry("hosts", .mapping(a.hosts.map { h in
+                let hp = "\(p).hosts.\(h.name)"
+                return entry(h.name, .mapping([entry("cores", int(h.cores), hp)] + (h.count == 1 ? [] : [entry("count", int(h.count), hp)])),
+                             p + ".hosts")
+            }), p))
+        }
         var services: [YAMLEntry] = []
         for s in a.services { services.append(entry(s.name, try service(s, a, w, "\(p).services.\(s.name)"), p + ".services")) }
         e.append(entry("services", .mapping(services), p))
@@ -163,7 +170,7 @@ public struct ScenarioWriter: Sendable {
         }
         if !a.databases.isEmpty {
             var databases: [YAMLEntry] = []
-            for d in a.databases { databases.append(entry(d.name, try database(d, "\(p).databases.\(d.name)"), p + ".databases")) }
+            for d in a.databases { databases.append(entry(d.name, try database(d, a.hosts, "\(p).databases.\(d.name)"), p + ".databases")) }
             e.append(entry("databases", .mapping(databases), p))
         }
         return .mapping(e)
@@ -183,6 +190,7 @@ public struct ScenarioWriter: Sendable {
         var e = [entry("instances", int(s.instances), p), entry("workers", int(s.workers), p)]
         if let q = s.queueCapacity { e.append(entry("queue", int(q), p)) }
         if let c = s.cores { e.append(entry("cores", int(c), p)) }
+        if let h = s.host { e.append(entry("host", .scalar(a.hosts[h].name), p)) }
         if s.io != .blocking { e.append(entry("io", .scalar(s.io.rawValue), p)) }
         if s.balancer != nil || s.retryFailed != nil {
             e.append(entry("load_balancer", balancer(s.balancer, retryFailed: s.retryFailed, p + ".load_balancer"), p))
@@ -299,13 +307,13 @@ public struct ScenarioWriter: Sendable {
         return .mapping(e)
     }
 
-    private func database(_ d: Database, _ p: String) throws(ScenarioWriterError) -> YAMLNode {
+    private func database(_ d: Database, _ hosts: [HostKind], _ p: String) throws(ScenarioWriterError) -> YAMLNode {
         let pp = p + ".primary"
         var e = [entry("primary", .mapping([
             entry("connections", int(d.primary.connections), pp),
             entry("read", try distribution(d.primary.read, pp + ".read"), pp),
             entry("write", try distribution(d.primary.write, pp + ".write"), pp),
-        ] + (try storage(d.primary, inheriting: nil, pp))), p)]
+        ] + (try storage(d.primary, inheriting: nil, hosts, pp))), p)]
         // What the reader fills in when a key is absent.
         let defaults = Database(name: d.name, primary: d.primary, replicaCount: d.replicaCount)
         if d.replicaCount > 0 || d.replica != defaults.replica || d.applyWorkers != defaults.applyWorkers {
@@ -314,7 +322,7 @@ public struct ScenarioWriter: Sendable {
                      entry("read", try distribution(d.replica.read, rp + ".read"), rp)]
             if d.replica.write != d.primary.write { r.append(entry("apply", try distribution(d.replica.write, rp + ".apply"), rp)) }
             if d.applyWorkers != defaults.applyWorkers { r.append(entry("apply_workers", int(d.applyWorkers), rp)) }
-            r += try storage(d.replica, inheriting: d.primary, rp)
+            r += try storage(d.replica, inheriting: d.primary, hosts, rp)
             e.append(entry("replicas", .mapping(r), p))
         }
         if d.replicaCount > 0 || d.readsFrom != defaults.readsFrom { e.append(entry("reads_from", .scalar(d.readsFrom.rawValue), p)) }
@@ -333,7 +341,7 @@ public struct ScenarioWriter: Sendable {
 
     /// A server's version 1.1 keys; for replicas, only those that differ from the primary's
     /// (which they inherit). A replica cannot drop a mechanism its primary has.
-    private func storage(_ s: DatabaseServer, inheriting primary: DatabaseServer?, _ p: String) throws(ScenarioWriterError) -> [YAMLEntry] {
+    private func storage(_ s: DatabaseServer, inheriting primary: DatabaseServer?, _ hosts: [HostKind], _ p: String) throws(ScenarioWriterError) -> [YAMLEntry] {
         func differs<T: Equatable>(_ key: String, _ value: T?, _ inherited: T?) throws(ScenarioWriterError) -> T? {
             guard value != inherited else { return nil }
             guard let value else {
@@ -342,6 +350,7 @@ public struct ScenarioWriter: Sendable {
             return value
         }
         var e: [YAMLEntry] = []
+        if let h = try differs("host", s.host, primary?.host) { e.append(entry("host", .scalar(hosts[h].name), p)) }
         if let n = try differs("max_connections", s.maxConnections, primary?.maxConnections) {
             e.append(entry("max_connections", int(n), p))
         }
@@ -368,6 +377,7 @@ public struct ScenarioWriter: Sendable {
             case let .serviceInstance(s, n): "\(a.services[s].name)[\(n)]"
             case let .cacheNode(c, n): "\(a.caches[c].name)[\(n)]"
             case let .databaseServer(d, shard, server): a.databases[d].serverName(shard: shard, server: server)
+            case let .hostMachine(h, n): "\(a.hosts[h].name)[\(n)]"
             }
             var e = [entry("at", duration(f.at), fp), entry("target", .scalar(target), fp)]
             switch f.kind {

@@ -112,6 +112,7 @@ extension ScenarioReader {
 
     /// A server's version 1.1 keys: `max_connections`, `buffer_pool`, `disks`, `commit`.
     private func storageKeys(_ m: MapReader, into server: inout DatabaseServer) {
+        if let v = m["host"] { server.host = hostReference(v) }
         if let v = m["max_connections"], let n = count(v, maximum: Limits.connections) {
             server.maxConnections = n
             if n < server.connections {

@@ -301,7 +301,7 @@ final class ProblemTests: XCTestCase {
         """))
         XCTAssertEqual(found.map(\.description), [
             "test.yaml:4:14: workload.requests.all: 'all' is reserved for the total row of summary.csv; choose another request type name",
-            "test.yaml:8:12: architecture.caches.app: the name 'app' is already used by a service; services, caches and databases need distinct names",
+            "test.yaml:8:12: architecture.caches.app: the name 'app' is already used by a service; services, caches, databases and hosts need distinct names",
         ])
     }
 }

@@ -306,6 +306,45 @@ final class StorageKeyTests: XCTestCase {
         """), "needs policy or retry_failed")
     }
 
+    /// The spec's "Hosts" fragment, verbatim, given routes and a workload.
+    func testHostsFragment() throws {
+        let s = try load("""
+        duration: 1m
+        workload:
+          arrivals: {kind: open, rate: 100/s}
+          requests: {req: {weight: 1}}
+        architecture:
+          routes: {req: app.op}
+          hosts:
+            box: {cores: 8}                    # a machine; `count: N` for N identical machines
+          services:
+            app:
+              host: box                        # instance i runs on machine i mod count
+              operations:
+                op: {cpu: exponential(mean=1ms)}
+          databases:
+            main:
+              primary: {host: box, connections: 100, read: exponential(mean=1ms), write: exponential(mean=2ms)}
+        faults:
+          - {at: 1s, target: "box[0]", kind: crash, for: 1s}
+        """)
+        XCTAssertEqual(s.architecture.hosts, [HostKind(name: "box", cores: 8)])
+        XCTAssertEqual(s.architecture.services[0].host, 0)
+        XCTAssertEqual(s.architecture.databases[0].primary.host, 0)
+        XCTAssertEqual(s.faults[0].target, .hostMachine(host: 0, machine: 0))
+        var expected = s
+        expected.sourcePath = nil
+        let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)
+        XCTAssertEqual(try load(text), expected, text)
+        assertOneProblem(minimal(services: "    b: {host: boxx, operations: {op: {}}}", more: "  hosts: {box: {cores: 2}}"),
+                         "unknown host 'boxx'", "box")
+        assertOneProblem(minimal(services: "    b: {host: box, cores: 2, operations: {op: {}}}", more: "  hosts: {box: {cores: 2}}"),
+                         "host or cores, not both")
+        assertOneProblem(minimal(more: "  hosts: {box: {cores: 2, count: 2}}", extra: "faults:\n  - {at: 1s, target: \"box[2]\", kind: crash}"),
+                         "'box' has 2 machines; valid: box[0..1]")
+        assertOneProblem(minimal(more: "  hosts: {app: {cores: 2}}"), "already used by a service")
+    }
+
     func testRoundTrip() throws {
         let s = try load(minimal(more: Self.databaseServerFragment))
         let text = try ScenarioWriter(directory: "/nonexistent").scenario(s)

@@ -37,7 +37,7 @@ final class SpecFragmentTests: XCTestCase {
         XCTAssertEqual(components.map { $0["component"]! }, ["app", "product_cache", "product_cache[0]", "product_cache[1]",
                                                              "product_cache[2]", "main[0].primary", "main[1].primary",
                                                              "main[2].primary", "main[3].primary", "users.primary",
-                                                             "orders.primary"])
+                                                             "orders.primary", "box"])
         XCTAssertNotEqual(row("main[0].primary")["hit_ratio"], "", "buffer pool")
         XCTAssertNotEqual(row("main[0].primary")["rejected"], "", "max_connections")
         XCTAssertNotEqual(row("main[0].primary")["lock_wait_ms"], "", "row locks")
@@ -45,6 +45,9 @@ final class SpecFragmentTests: XCTestCase {
         XCTAssertNotEqual(row("orders.primary")["flush_batch"], "")
         XCTAssertNotEqual(row("app")["pool_wait_ms"], "", "client pool")
         XCTAssertNotEqual(row("product_cache[0]")["utilization"], "", "cache node workers")
+        XCTAssertEqual(row("box")["kind"], "host")
+        XCTAssertNotEqual(row("box")["cpu_utilization"], "", "hosts")
+        XCTAssertNotEqual(row("app")["cpu_utilization"], "", "a service on a host")
         let timeseries = try CLI.readCSV(dir.appendingPathComponent("timeseries.csv"))
         XCTAssertGreaterThan(timeseries.compactMap { Int($0["retries"]!) }.reduce(0, +), 0, "retry_failed during the crash")
     }

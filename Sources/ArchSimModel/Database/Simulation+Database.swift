@@ -124,7 +124,7 @@ extension Simulation {
         }
         tasks[t].serverEpoch = started.epoch
         switch started.start {
-        case .run(let time): events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+        case .run(let time): execute(t, time)
         case .diskRead(let time): events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))
         case .waitForDisk: break
         case .waitForLock:
@@ -133,12 +133,22 @@ extension Simulation {
         }
     }
 
+    /// A query executes for `time` ns: on its server's host machine, CPU work shared with
+    /// everything there; otherwise a plain wait.
+    @inline(__always) func execute(_ t: TaskID, _ time: Int64) {
+        if hasHosts {
+            let m = serverMachine[Int(tasks[t].server.database)][Int(tasks[t].server.server)]
+            if m >= 0 { return compute(t, work: time, onMachine: Int(m)) }
+        }
+        events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+    }
+
     /// A `lock: row` write that waited was handed its row's lock: it executes.
     func lockGranted(_ t: TaskID, waited: Int64) {
         let d = Int(tasks[t].server.database)
         let time = databases[d].startLockedWrite(server: Int(tasks[t].server.server), key: tasks[t].rowKey, waited: waited,
                                                  at: events.now)
-        events.schedule(after: time, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+        execute(t, time)
     }
 
     /// A row-lock wait reached its `lock_timeout`: if the write still waits, it gives up (its
@@ -163,7 +173,7 @@ extension Simulation {
         if let next = ended.next {
             events.schedule(after: next.time, EventKind.diskDone.payload(next.task, generation: tasks[next.task].generation))
         }
-        events.schedule(after: ended.readTime, EventKind.queryDone.payload(t, generation: tasks[t].generation))
+        execute(t, ended.readTime)
     }
 
     /// A query finished (unless its server crashed meanwhile): a write at a server with a redo

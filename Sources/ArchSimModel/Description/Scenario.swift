@@ -129,6 +129,8 @@ public struct Architecture: Sendable, Equatable {
     public var services: [Service]
     public var caches: [Cache]
     public var databases: [Database]
+    /// Machines components are placed on (format 1.1 `hosts:`), in file order.
+    public var hosts: [HostKind] = []
     /// The balancer's `retry_failed` for every service (format 1.1; nginx's `proxy_next_upstream
     /// error`): a request that reached a crashed instance goes to another one not yet tried, at
     /// most this many times. 0 = none.
@@ -150,7 +152,7 @@ public struct Architecture: Sendable, Equatable {
         }
         return databases.contains { db in
             [db.primary, db.replica].contains { $0.maxConnections != nil || $0.bufferPool != nil || $0.disks != nil || $0.commit != nil }
-        } || services.contains { !$0.pools.isEmpty || $0.operations.contains { locks($0.steps) } }
+        } || services.contains { !$0.pools.isEmpty || $0.operations.contains { locks($0.steps) } } || !hosts.isEmpty
     }
 
     public init(hop: Distribution = .constant(0), balancer: BalancerPolicy = .roundRobin, routes: [OperationRef],
@@ -197,6 +199,9 @@ public struct Service: Sendable, Equatable {
     public var balancer: BalancerPolicy?
     /// Overrides the architecture's `retry_failed` for this service.
     public var retryFailed: Int?
+    /// The host (index into ``Architecture/hosts``) its instances run on: instance i on machine
+    /// i mod count, its CPU work shared with everything else there. Exclusive with `cores`.
+    public var host: Int?
     public var operations: [Operation]
     /// How the balancer notices a crashed instance.
     public var healthCheck: HealthCheck
@@ -393,11 +398,24 @@ public struct DatabaseServer: Sendable, Equatable {
     public var disks: Int?
     /// Every write waits for its redo-log flush before it is durable.
     public var commit: CommitLog?
+    /// The host (index into ``Architecture/hosts``) it runs on: a primary of shard s on machine
+    /// s mod count, replica r on machine r mod count. Its `read` and `write` times are CPU work
+    /// shared with everything else there.
+    public var host: Int?
     public init(connections: Int, maxConnections: Int? = nil, read: Distribution, write: Distribution,
                 bufferPool: BufferPool? = nil, disks: Int? = nil, commit: CommitLog? = nil) {
         self.connections = connections; self.maxConnections = maxConnections; self.read = read; self.write = write
         self.bufferPool = bufferPool; self.disks = disks; self.commit = commit
     }
+}
+
+/// A kind of machine (format 1.1): `count` identical machines of `cores` cores; components
+/// placed on one share its cores by processor sharing.
+public struct HostKind: Sendable, Equatable {
+    public var name: String
+    public var cores: Int
+    public var count: Int
+    public init(name: String, cores: Int, count: Int = 1) { self.name = name; self.cores = cores; self.count = count }
 }
 
 /// A database server's buffer pool: `capacity` rows in memory, least recently used evicted.
@@ -473,6 +491,8 @@ public enum FaultTarget: Sendable, Equatable {
     case cacheNode(cache: Int, node: Int)
     /// A database server: server 0 is shard `shard`'s primary, 1… its replicas.
     case databaseServer(database: Int, shard: Int, server: Int)
+    /// Machine `machine` of host `host`: a crash takes down every component on it.
+    case hostMachine(host: Int, machine: Int)
 
     public static func primary(database: Int, shard: Int = 0) -> FaultTarget {
         .databaseServer(database: database, shard: shard, server: 0)

@@ -21,6 +21,8 @@ extension Simulation {
         case (.crash, .serviceInstance(let s, let n)): crashInstance(firstInstance[s] + n)
         case (.crash, .cacheNode(let c, let n)): caches[c].crash(node: n)
         case (.crash, .databaseServer(let d, let shard, let s)): crashDatabaseServer(database: shardBase[d] + shard, server: s)
+        case (.slow(let factor), .hostMachine(let h, let n)): machines[machineBase[h] + n].slowFactor = factor
+        case (.crash, .hostMachine(let h, let n)): crashMachine(machineBase[h] + n)
         }
     }
 
@@ -30,13 +32,9 @@ extension Simulation {
         case (.slow, .serviceInstance(let s, let n)): instances[firstInstance[s] + n].slow(by: 1)
         case (.slow, .cacheNode(let c, let n)): caches[c].slow(node: n, by: 1)
         case (.slow, .databaseServer(let d, let shard, let s)): databases[shardBase[d] + shard].slow(server: s, by: 1)
-        case (.crash, .serviceInstance(let s, let n)):
-            let inst = firstInstance[s] + n
-            instances[inst].recover()
-            // The balancer sends to it again after the next health check passes.
-            let interval = scenario.architecture.services[s].healthCheck.interval
-            let nextProbe = (events.now + interval - 1) / interval * interval
-            events.schedule(at: nextProbe, EventKind.healthUp.payload(inst))
+        case (.crash, .serviceInstance(let s, let n)): recoverInstance(firstInstance[s] + n)
+        case (.slow, .hostMachine(let h, let n)): machines[machineBase[h] + n].slowFactor = 1
+        case (.crash, .hostMachine(let h, let n)): recoverMachine(machineBase[h] + n)
         case (.crash, .cacheNode(let c, let n)): caches[c].recover(node: n)
         case (.crash, .databaseServer(let d, let shard, let s)):
             databases[shardBase[d] + shard].recover(server: s, at: events.now, events: &events)
@@ -44,6 +42,14 @@ extension Simulation {
     }
 
     // MARK: Service instances
+
+    /// Instance `inst` is back; the balancer sends to it again after the next health check passes.
+    func recoverInstance(_ inst: Int) {
+        instances[inst].recover()
+        let interval = scenario.architecture.services[Int(instances[inst].service)].healthCheck.interval
+        let nextProbe = (events.now + interval - 1) / interval * interval
+        events.schedule(at: nextProbe, EventKind.healthUp.payload(inst))
+    }
 
     /// An instance crashes: everything on it is lost. Waiting callers get an error now (their
     /// retries may go elsewhere); its work in progress is abandoned. The balancer keeps sending
@@ -86,6 +92,8 @@ extension Simulation {
         }
         // Branches of a freed parent must not report back to it.
         for t in victims where tasks[t].alive && tasks[t].isBranch { tasks[t].parent = .detached }
+        // Its work on a host machine is lost with it.
+        if hasHosts, instanceMachine[inst] >= 0 { purgeMachine(Int(instanceMachine[inst])) }
         let check = scenario.architecture.services[s].healthCheck
         let firstFailedProbe = (now + check.interval - 1) / check.interval * check.interval
         events.schedule(at: firstFailedProbe + Int64(check.unhealthyAfter - 1) * check.interval,
@@ -111,6 +119,7 @@ extension Simulation {
             if tasks[t].failure == .ok { tasks[t].failure = .failed }
             queryAnswered(t)
         }
+        if hasHosts, serverMachine[d][s] >= 0 { purgeMachine(Int(serverMachine[d][s])) }
         if wasPrimary, let after = databases[d].failoverAfter {
             events.schedule(after: after, EventKind.failover.payload(d))
         }

@@ -13,6 +13,9 @@ package struct ProcessorSharing {
     package struct Job {
         package var task: TaskID
         package var finish: Double
+        /// The owner's mark (a host machine keeps the task's generation: a job whose task moved
+        /// on is stale).
+        package var tag: UInt32 = 0
     }
 
     package let cores: Int
@@ -40,9 +43,15 @@ package struct ProcessorSharing {
     }
 
     /// `task` starts computing `work` ns of CPU work.
-    package mutating func add(_ task: TaskID, work: Int64, at now: Int64) {
+    package mutating func add(_ task: TaskID, work: Int64, at now: Int64, tag: UInt32 = 0) {
         advance(to: now)
-        jobs.append(Job(task: task, finish: virtualTime + Double(work)))
+        jobs.append(Job(task: task, finish: virtualTime + Double(work), tag: tag))
+    }
+
+    /// Removes the jobs `stale` says are (their tasks were lost). O(n).
+    package mutating func removeAll(at now: Int64, where stale: (Job) -> Bool) {
+        advance(to: now)
+        jobs.removeAll(where: stale)
     }
 
     /// Invalidates the pending completion event and returns the delay (ns, rounded up) until
@@ -68,6 +77,17 @@ package struct ProcessorSharing {
         var kept = 0
         for k in 0..<jobs.count {
             if jobs[k].finish <= v + 0.5 { done.append(jobs[k].task) } else { jobs[kept] = jobs[k]; kept += 1 }
+        }
+        jobs.removeLast(jobs.count - kept)
+    }
+
+    /// ``takeCompleted(at:into:)`` with each job's tag.
+    package mutating func takeCompletedJobs(at now: Int64, into done: inout [Job]) {
+        advance(to: now)
+        let v = virtualTime
+        var kept = 0
+        for k in 0..<jobs.count {
+            if jobs[k].finish <= v + 0.5 { done.append(jobs[k]) } else { jobs[kept] = jobs[k]; kept += 1 }
         }
         jobs.removeLast(jobs.count - kept)
     }

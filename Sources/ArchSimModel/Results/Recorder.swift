@@ -297,9 +297,19 @@ public struct ServiceResult: Sendable {
     public var meanQueueLength: Double
     public var rejected: Int
     public var served: Int
+    /// CPU work done over the cores it runs on (services with `cores` or a host; nil otherwise).
+    public var cpuUtilization: Double? = nil
     /// Client connection pools: mean and p99 wait for a connection (nil: no pool).
     public var poolWaitMs: Double? = nil
     public var p99PoolWaitMs: Double? = nil
+}
+
+/// A host kind's machines in one replication (after the warm-up).
+public struct HostResult: Sendable {
+    /// Busy cores over all cores of its machines, time-averaged.
+    public var utilization: Double
+    /// CPU jobs completed per second, all machines together.
+    public var throughput: Double
 }
 
 /// Everything one replication measured.
@@ -317,6 +327,8 @@ public struct ReplicationResult: Sendable {
     /// Per database, in file order.
     public var databases: [DatabaseResult]
     public var timeseries: [WindowRow]
+    /// Per host kind, in file order (format 1.1).
+    public var hosts: [HostResult] = []
     public var events: UInt64
     /// Sizes of the simulation's pools at the end (memory diagnostics).
     public var pools: PoolSizes

@@ -39,7 +39,7 @@ public struct ScenarioResult: Sendable {
                                 meanWaitMs: mean(r, \.meanWaitMs), p99WaitMs: mean(r, \.p99WaitMs),
                                 meanQueueLength: mean(r, \.meanQueueLength), rejected: mean(r) { Double($0.rejected) },
                                 meanInstances: mean(r, \.meanInstances), poolWaitMs: meanOfPresent(r, \.poolWaitMs),
-                                p99PoolWaitMs: meanOfPresent(r, \.p99PoolWaitMs))
+                                p99PoolWaitMs: meanOfPresent(r, \.p99PoolWaitMs), cpuUtilization: meanOfPresent(r, \.cpuUtilization))
         }
         let seconds = replications.map(\.seconds)
         for (c, cache) in arch.caches.enumerated() {
@@ -93,6 +93,12 @@ public struct ScenarioResult: Sendable {
                     rows.append(row)
                 }
             }
+        }
+        for (h, host) in arch.hosts.enumerated() {
+            let r = replications.map { $0.hosts[h] }
+            let utilization = mean(r, \.utilization)
+            rows.append(ComponentRow(component: host.name, kind: "host", instances: host.count, throughput: mean(r, \.throughput),
+                                     utilization: utilization, cpuUtilization: utilization))
         }
         return rows
     }
@@ -170,12 +176,15 @@ public struct ComponentRow: Sendable {
     /// A service's mean and p99 wait for a client pool connection.
     public var poolWaitMs: Double? = nil
     public var p99PoolWaitMs: Double? = nil
+    /// Busy cores over cores: services with `cores` or a host, and hosts.
+    public var cpuUtilization: Double? = nil
 
     public init(component: String, kind: String, instances: Int, throughput: Double, utilization: Double? = nil,
                 meanWaitMs: Double? = nil, p99WaitMs: Double? = nil, meanQueueLength: Double? = nil, rejected: Double? = nil,
-                meanInstances: Double? = nil, poolWaitMs: Double? = nil, p99PoolWaitMs: Double? = nil) {
+                meanInstances: Double? = nil, poolWaitMs: Double? = nil, p99PoolWaitMs: Double? = nil,
+                cpuUtilization: Double? = nil) {
         self.meanInstances = meanInstances
-        self.poolWaitMs = poolWaitMs; self.p99PoolWaitMs = p99PoolWaitMs
+        self.poolWaitMs = poolWaitMs; self.p99PoolWaitMs = p99PoolWaitMs; self.cpuUtilization = cpuUtilization
         self.component = component; self.kind = kind; self.instances = instances; self.throughput = throughput
         self.utilization = utilization; self.meanWaitMs = meanWaitMs; self.p99WaitMs = p99WaitMs
         self.meanQueueLength = meanQueueLength; self.rejected = rejected

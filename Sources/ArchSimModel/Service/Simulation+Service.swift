@@ -216,7 +216,11 @@ extension Simulation {
             // instance: a non-mutating call on an array element may copy the whole element.)
             let slow = instances[inst].slowFactor
             if slow != 1 { work = Distribution.saturatingNanoseconds(Double(work) * slow) }
-            if instances[inst].sharesCores {
+            if hasHosts || instances[inst].sharesCores { countCPU(t, work: work) }
+            if hasHosts, instanceMachine[inst] >= 0 {
+                tasks[t].phase = .computing
+                compute(t, work: work, onMachine: Int(instanceMachine[inst]))
+            } else if instances[inst].sharesCores {
                 tasks[t].phase = .computing
                 let next = instances[inst].startComputing(t, work: work, at: events.now)
                 scheduleComputing(instance: inst, next)
@@ -275,6 +279,11 @@ extension Simulation {
     }
 
     // MARK: Processor sharing
+
+    /// CPU work started after the warm-up, per service (cpu_utilization).
+    @inline(never) func countCPU(_ t: TaskID, work: Int64) {
+        if events.now >= warmupEnd { cpuWork[Int(tasks[t].service)] += Double(work) }
+    }
 
     /// Schedules the instance's next processor-sharing completion (if anything computes).
     @inline(__always) func scheduleComputing(instance inst: Int, _ next: ServiceInstance.NextCompletion?) {

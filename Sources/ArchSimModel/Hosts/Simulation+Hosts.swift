@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimKernel
+
+/// Hosts (co-location): the machines components are placed on, their shared CPU, and their
+/// faults. A service instance i of a service on host h runs on machine i mod count; a shard's
+/// primary on machine shard mod count, replica r on machine r mod count.
+extension Simulation {
+    /// The machine (index into `machines`) of each instance slot, and of each replica set's
+    /// servers; -1: not on a host.
+    static func placement(_ arch: Architecture, machineBase: [Int]) -> (instances: [Int32], servers: [[Int32]]) {
+        var instances: [Int32] = []
+        for service in arch.services {
+            let slots = max(service.instances, service.autoscale?.max ?? 0)
+            for n in 0..<slots {
+                guard let h = service.host else { instances.append(-1); continue }
+                instances.append(Int32(machineBase[h] + n % arch.hosts[h].count))
+            }
+        }
+        var servers: [[Int32]] = []
+        for db in arch.databases {
+            for shard in 0..<db.shards {
+                var set: [Int32] = []
+                for s in 0...db.replicaCount {
+                    let server = s == 0 ? db.primary : db.replica
+                    guard let h = server.host else { set.append(-1); continue }
+                    set.append(Int32(machineBase[h] + (s == 0 ? shard : s - 1) % arch.hosts[h].count))
+                }
+                servers.append(set)
+            }
+        }
+        return (instances, servers)
+    }
+
+    /// Schedules machine `m`'s next completion.
+    @inline(__always) func scheduleMachine(_ m: Int, _ next: ServiceInstance.NextCompletion?) {
+        guard let next else { return }
+        events.schedule(after: next.delay, EventKind.machineDone.payload(m, generation: next.generation))
+    }
+
+    /// Task `t` computes `work` ns of CPU work on machine `m` (stretched by the machine's slow
+    /// factor); its completion resumes it (`.computing`) or ends its query (`.atDatabase`).
+    func compute(_ t: TaskID, work: Int64, onMachine m: Int) {
+        let slow = machines[m].slowFactor
+        let time = slow == 1 ? work : Distribution.saturatingNanoseconds(Double(work) * slow)
+        scheduleMachine(m, machines[m].add(t, work: time, tag: tasks[t].generation, at: events.now))
+    }
+
+    /// A machine's processor sharing: the jobs done go on — a computing task resumes, a query
+    /// ends — unless their task moved on meanwhile.
+    func machineDone(_ m: Int, generation: UInt32) {
+        machineJobs.removeAll(keepingCapacity: true)
+        guard machines[m].complete(generation: generation, at: events.now, counted: events.now >= warmupEnd,
+                                   into: &machineJobs) else { return }
+        scheduleMachine(m, machines[m].next())
+        let done = machineJobs
+        for job in done {
+            let t = job.task
+            guard tasks[t].alive, tasks[t].generation == job.tag else { continue }
+            switch tasks[t].phase {
+            case .computing:
+                tasks[t].phase = .running
+                resume(t)
+            case .atDatabase: queryDone(t, generation: job.tag & 0xFF_FFFF)
+            default: break
+            }
+        }
+    }
+
+    /// Drops machine `m`'s jobs whose tasks were lost (a crash of something on it).
+    func purgeMachine(_ m: Int) {
+        let next = machines[m].purge(at: events.now) { job in
+            !tasks[job.task].alive || tasks[job.task].killed || tasks[job.task].generation != job.tag
+        }
+        scheduleMachine(m, next)
+    }
+
+    // MARK: Faults
+
+    /// Machine `m` crashes: every service instance and database server on it crashes with it
+    /// (a primary fails over if configured; buffer pools restart empty).
+    func crashMachine(_ m: Int) {
+        for inst in instances.indices where instanceMachine[inst] == Int32(m) && !instances[inst].down {
+            crashInstance(inst)
+        }
+        for d in databases.indices {
+            for s in serverMachine[d].indices where serverMachine[d][s] == Int32(m) && !databases[d].servers[s].down {
+                crashDatabaseServer(database: d, server: s)
+            }
+        }
+        machines[m].crash(at: events.now)
+    }
+
+    /// Machine `m` is back, and everything on it.
+    func recoverMachine(_ m: Int) {
+        machines[m].down = false
+        for inst in instances.indices where instanceMachine[inst] == Int32(m) && instances[inst].down {
+            recoverInstance(inst)
+        }
+        for d in databases.indices {
+            for s in serverMachine[d].indices where serverMachine[d][s] == Int32(m) && databases[d].servers[s].down {
+                databases[d].recover(server: s, at: events.now, events: &events)
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import XCTest
+import ArchSimModel
+
+/// Hosts (format 1.1): co-located components share a machine's cores; a machine's crash takes
+/// down everything on it.
+final class HostTests: XCTestCase {
+    /// A service and its database on one host of 1 core, workers and connections unbounded: one
+    /// processor-sharing station visited twice (BCMP): mean response (S1 + S2) / (1 − ρ),
+    /// ρ = λ (S1 + S2). S1 = 1 ms (exponential CPU), S2 = 0.5 ms (exponential read), λ = 400/s:
+    /// ρ = 0.6, 3.75 ms. Tolerance 4%; the host's utilization is ρ within 0.01, the service's
+    /// CPU utilization λ S1.
+    func testServiceAndDatabaseOnOneCoreAreOnePSStation() throws {
+        let r = try ScenarioText.run(Self.scenario(rate: 400, seconds: 400))
+        let mean = 1.5 / (1 - 0.6)
+        XCTAssertEqual(r.summary.last!.meanMs, mean, accuracy: mean * 0.04, "BCMP (S1 + S2)/(1 − ρ)")
+        let host = r.components.first { $0.kind == "host" }!
+        XCTAssertEqual(host.component, "box")
+        XCTAssertEqual(host.utilization!, 0.6, accuracy: 0.01)
+        XCTAssertEqual(host.cpuUtilization!, 0.6, accuracy: 0.01)
+        XCTAssertEqual(r.components.first { $0.component == "app" }!.cpuUtilization!, 0.4, accuracy: 0.01)
+        // Apart, on machines of their own, the same service and database do not slow each other:
+        // M/M/1 at 0.4 plus M/M/1 at 0.2.
+        let apart = try ScenarioText.run(Self.scenario(rate: 400, seconds: 400, databaseHost: "other"))
+        let separate = 1 / (1 - 0.4) + 0.5 / (1 - 0.2)
+        XCTAssertEqual(apart.summary.last!.meanMs, separate, accuracy: separate * 0.04)
+    }
+
+    static func scenario(rate: Int, seconds: Int, databaseHost: String = "box", extra: String = "") -> String {
+        """
+        version: 1
+        duration: \(seconds)s
+        warmup: 10s
+        replications: 2
+        workload:
+          arrivals: {kind: open, rate: \(rate)/s}
+          requests:
+            req: {weight: 1}
+        architecture:
+          hosts:
+            box: {cores: 1}
+            other: {cores: 1}
+          routes: {req: app.op}
+          services:
+            app:
+              host: box
+              workers: 100000
+              operations:
+                op: {cpu: exponential(mean=1ms), steps: [{db_read: main}]}
+          databases:
+            main:
+              primary: {host: \(databaseHost), connections: 100000, read: exponential(mean=0.5ms), write: exponential(mean=2ms)}
+        \(extra)
+        """
+    }
+
+    /// A machine crash, exactly: two web machines, an instance on each, a request every 1 ms
+    /// (constant arrivals, round robin), web[0] down for the whole run and the health check too
+    /// slow to notice. The crash took app[0] down: every other request fails. With
+    /// `retry_failed: 1` a request that reached app[0] goes on to app[1] — and the retry takes
+    /// round robin's next turn, so every request now reaches app[0] first: 10,000 retries, none
+    /// fails. With the database's primary on web[0] too, the crash took it down as well: every
+    /// request fails.
+    func testMachineCrashTakesDownWhatRunsOnIt() throws {
+        func run(retry: Int, databaseHost: String) throws -> ScenarioResult {
+            try ScenarioText.run("""
+            version: 1
+            duration: 10s
+            workload:
+              arrivals: {kind: open, process: constant, rate: 1000/s}
+              requests:
+                req: {weight: 1}
+            architecture:
+              load_balancer: {policy: round_robin, retry_failed: \(retry)}
+              hosts:
+                web: {cores: 2, count: 2}
+                db: {cores: 4}
+              routes: {req: app.op}
+              services:
+                app:
+                  instances: 2
+                  workers: 10
+                  host: web
+                  health_check: {interval: 1h, unhealthy_after: 2}
+                  operations:
+                    op: {cpu: constant(100us), steps: [{db_read: main}]}
+              databases:
+                main:
+                  primary: {host: \(databaseHost), connections: 10, read: constant(100us), write: constant(100us)}
+            faults:
+              - {at: 0s, target: "web[0]", kind: crash}
+            """)
+        }
+        let plain = try run(retry: 0, databaseHost: "db")
+        XCTAssertEqual(plain.summary.last!.offered, 10_000)
+        XCTAssertEqual(plain.summary.last!.failed, 5000, "every request sent to app[0]")
+        let retried = try run(retry: 1, databaseHost: "db")
+        XCTAssertEqual(retried.summary.last!.failed, 0)
+        XCTAssertEqual(retried.replications[0].timeseries.map(\.retries).reduce(0, +), 10_000)
+        // web[1] ran all of it: 1,000 requests/s × 100 us on 2 cores of the 4 the host has.
+        let web = retried.components.first { $0.component == "web" }!
+        XCTAssertEqual(web.utilization!, 1000 * 100e-6 / 4, accuracy: 0.001)
+        let both = try run(retry: 1, databaseHost: "web")
+        XCTAssertEqual(both.summary.last!.completed, 0, "the primary was on web[0] too")
+        XCTAssertEqual(both.summary.last!.failed + Double(both.replications[0].measuredInFlightAtEnd), 10_000)
+    }
+
+    /// `slow` on a machine multiplies all CPU work on it: the service's and its database's.
+    func testSlowMachineStretchesEverythingOnIt() throws {
+        let normal = try ScenarioText.run(Self.scenario(rate: 100, seconds: 200))
+        let slowed = try ScenarioText.run(Self.scenario(rate: 100, seconds: 200, extra: """
+        faults:
+          - {at: 0s, target: "box[0]", kind: slow, factor: 2}
+        """))
+        // ρ = 0.15 → 0.3: (S1 + S2)/(1 − ρ) goes from 1.5/0.85 to 3/0.7 ms.
+        XCTAssertEqual(normal.summary.last!.meanMs, 1.5 / 0.85, accuracy: 1.5 / 0.85 * 0.04)
+        XCTAssertEqual(slowed.summary.last!.meanMs, 3 / 0.7, accuracy: 3 / 0.7 * 0.04)
+    }
+}
