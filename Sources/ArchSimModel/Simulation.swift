@@ -69,6 +69,10 @@ public final class Simulation {
     var instanceMachine: [Int32] = []
     var serverMachine: [[Int32]] = []
     let hasHosts: Bool
+    /// Replicas' apply jobs computing on host machines (replica set, server, token), and the
+    /// free slots of that table.
+    var applyJobs: [(set: Int32, server: Int32, token: UInt32)] = []
+    var freeApplyJobs: [Int] = []
     /// Scratch list of a machine's completed jobs.
     var machineJobs: [ProcessorSharing.Job] = []
     /// Per service: CPU work started after the warm-up (ns), for cpu_utilization.
@@ -145,6 +149,9 @@ public final class Simulation {
         let placed = Self.placement(arch, machineBase: machineBase)
         instanceMachine = placed.instances
         serverMachine = placed.servers
+        if hasHosts {
+            for d in databases.indices { databases[d].onHost = serverMachine[d].map { $0 >= 0 } }
+        }
     }
 
     // MARK: - Run loop

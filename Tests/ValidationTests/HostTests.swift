@@ -105,6 +105,44 @@ final class HostTests: XCTestCase {
         XCTAssertEqual(both.summary.last!.failed + Double(both.replications[0].measuredInFlightAtEnd), 10_000)
     }
 
+    /// A replica on a host: its reads and its apply work are the machine's CPU work. Reads
+    /// 200/s × 1 ms and applied writes 100/s × 2 ms keep a 1-core machine 40% busy.
+    func testReplicaApplyWorkIsHostCPU() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 200s
+        warmup: 10s
+        replications: 2
+        workload:
+          arrivals: {kind: open, rate: 300/s}
+          keys:
+            k: {count: 1000}
+          requests:
+            read: {weight: 2, key: k}
+            write: {weight: 1, key: k}
+        architecture:
+          hosts:
+            box: {cores: 1}
+          routes: {read: app.read, write: app.write}
+          services:
+            app:
+              workers: 100000
+              operations:
+                read: {steps: [{db_read: main}]}
+                write: {steps: [{db_write: main}]}
+          databases:
+            main:
+              primary: {connections: 1000, read: constant(1ms), write: constant(1ms)}
+              replicas: {count: 1, connections: 1000, read: constant(1ms), apply: constant(2ms)}
+              replication_lag: constant(1ms)
+        """.replacingOccurrences(of: "replicas: {count: 1,", with: "replicas: {count: 1, host: box,"))
+        XCTAssertEqual(r.components.first { $0.kind == "host" }!.utilization!, 0.4, accuracy: 0.01)
+        let replica = r.components.first { $0.component == "main.replica[0]" }!
+        XCTAssertEqual(replica.throughput, 200, accuracy: 4)
+        XCTAssertNotNil(replica.replicationLagP99Ms)
+        XCTAssertEqual(r.replications.map { $0.databases[0].servers[1].orderViolations }, [0, 0])
+    }
+
     /// `slow` on a machine multiplies all CPU work on it: the service's and its database's.
     func testSlowMachineStretchesEverythingOnIt() throws {
         let normal = try ScenarioText.run(Self.scenario(rate: 100, seconds: 200))

@@ -50,6 +50,10 @@ package struct ReplicaSet {
     package private(set) var lastWrite = SparseKeyMap()
     /// Writes lost by a failover (committed on the old primary, never applied on the new one).
     package private(set) var lostWrites = 0
+    /// Per server, whether it runs on a host machine (its apply work is then the machine's CPU
+    /// work, handed to the simulation through `hostApplies`); empty: none does.
+    package var onHost: [Bool] = []
+    private var hostApplies: [(server: Int, token: UInt32, time: Int64)] = []
 
     package init(_ db: Database, database: Int = 0, shard: Int = 0, index: Int, measuredFrom: Int64, streams: RandomStreams) {
         name = db.shards == 1 ? db.name : "\(db.name)[\(shard)]"
@@ -314,9 +318,19 @@ package struct ReplicaSet {
     /// end. False when there was nothing to apply (the connection is still held).
     package mutating func startApply(server s: Int, events: inout EventQueue) -> Bool {
         guard let job = servers[s].startApply() else { return false }
+        if !onHost.isEmpty && onHost[s] {
+            // CPU work of a host machine: the simulation takes it from here (``takeHostApply()``).
+            hostApplies.append((s, job.token, job.time))
+            return true
+        }
         events.schedule(after: job.time, EventKind.applyDone.payload(ServerID(database: index, server: s).packed,
                                                                      generation: job.token))
         return true
+    }
+
+    /// The next apply job started on a server placed on a host: its server, token and time.
+    package mutating func takeHostApply() -> (server: Int, token: UInt32, time: Int64)? {
+        hostApplies.isEmpty ? nil : hostApplies.removeFirst()
     }
 
     /// An apply job at replica `s` finished: its write (and any before it) become visible and its

@@ -159,6 +159,7 @@ extension Simulation {
         let left = databases[d].abandonLockWait(t, server: Int(tasks[t].server.server), key: tasks[t].rowKey,
                                                 at: events.now, events: &events)
         guard left.gaveUp else { return }
+        if hasHosts { drainHostApplies(d) }
         if let next = left.handoff { startQuery(next.task, waited: next.waited) }
         tasks[t].failure = .timeout
         queryAnswered(t)
@@ -197,6 +198,7 @@ extension Simulation {
                                               isWrite: isWrite, key: rowKey(t), locked: locked,
                                               at: events.now, events: &events)
         guard case .done(let handoff, let lockHandoff) = finish else { return }   // lost in a crash
+        if hasHosts { drainHostApplies(d) }
         if let next = lockHandoff { lockGranted(next.task, waited: next.waited) }
         if let next = handoff { startQuery(next.task, waited: next.waited) }
         queryAnswered(t)
@@ -226,6 +228,7 @@ extension Simulation {
     func shipArrive(_ server: ServerID, generation: UInt32) {
         databases[Int(server.database)].shipArrives(server: Int(server.server), generation: generation,
                                                     at: events.now, events: &events)
+        if hasHosts { drainHostApplies(Int(server.database)) }
     }
 
     func applyDone(_ server: ServerID, token: UInt32) {
@@ -234,5 +237,6 @@ extension Simulation {
         guard done.accepted else { return }
         if let next = done.handoff { startQuery(next.task, waited: next.waited) }
         databases[d].startApplies(server: s, at: events.now, events: &events)
+        if hasHosts { drainHostApplies(d) }
     }
 }

@@ -38,6 +38,7 @@ extension Simulation {
         case (.crash, .cacheNode(let c, let n)): caches[c].recover(node: n)
         case (.crash, .databaseServer(let d, let shard, let s)):
             databases[shardBase[d] + shard].recover(server: s, at: events.now, events: &events)
+            if hasHosts { drainHostApplies(shardBase[d] + shard) }
         }
     }
 

@@ -54,6 +54,14 @@ extension Simulation {
         scheduleMachine(m, machines[m].next())
         let done = machineJobs
         for job in done {
+            if job.task.index < 0 {
+                // A replica's apply job.
+                let slot = Int(-1 - job.task.index)
+                let apply = applyJobs[slot]
+                freeApplyJobs.append(slot)
+                applyDone(ServerID(database: Int(apply.set), server: Int(apply.server)), token: apply.token)
+                continue
+            }
             let t = job.task
             guard tasks[t].alive, tasks[t].generation == job.tag else { continue }
             switch tasks[t].phase {
@@ -69,9 +77,25 @@ extension Simulation {
     /// Drops machine `m`'s jobs whose tasks were lost (a crash of something on it).
     func purgeMachine(_ m: Int) {
         let next = machines[m].purge(at: events.now) { job in
-            !tasks[job.task].alive || tasks[job.task].killed || tasks[job.task].generation != job.tag
+            // Apply jobs stay: one lost in a crash is ignored when it ends (its token is stale).
+            job.task.index >= 0 && (!tasks[job.task].alive || tasks[job.task].killed || tasks[job.task].generation != job.tag)
         }
         scheduleMachine(m, next)
+    }
+
+    /// Apply jobs replica set `d` started on servers placed on hosts become their machines' CPU
+    /// work (each named in the machine's processor sharing by a negative task index).
+    func drainHostApplies(_ d: Int) {
+        guard hasHosts else { return }
+        while let apply = databases[d].takeHostApply() {
+            let slot: Int
+            if let free = freeApplyJobs.popLast() { slot = free } else { applyJobs.append((0, 0, 0)); slot = applyJobs.count - 1 }
+            applyJobs[slot] = (Int32(d), Int32(apply.server), apply.token)
+            let m = Int(serverMachine[d][apply.server])
+            let slow = machines[m].slowFactor
+            let time = slow == 1 ? apply.time : Distribution.saturatingNanoseconds(Double(apply.time) * slow)
+            scheduleMachine(m, machines[m].add(TaskID(-1 - slot), work: time, tag: 0, at: events.now))
+        }
     }
 
     // MARK: Faults
@@ -99,6 +123,7 @@ extension Simulation {
         for d in databases.indices {
             for s in serverMachine[d].indices where serverMachine[d][s] == Int32(m) && databases[d].servers[s].down {
                 databases[d].recover(server: s, at: events.now, events: &events)
+                drainHostApplies(d)
             }
         }
     }
