@@ -52,32 +52,23 @@ extension ScenarioReader {
             guard let (b, i) = splitIndex(text) else { return invalid(c, text, architecture) }
             base = b; index = i
         }
-        if part == nil, let h = architecture.hosts.firstIndex(where: { $0.name == base }) {
-            let count = architecture.hosts[h].count
-            guard let index else { report(c, "a host target names a machine: \(Self.range(base, count))"); return nil }
+        /// `base[index]` with `index` below `count` (`what`: machine, instance, node), or nil reported.
+        func member(_ count: Int, _ what: String, _ kind: String) -> Int? {
+            guard let index else { report(c, "a \(kind) target names a\(what.first == "i" ? "n" : "") \(what): \(Self.range(base, count))"); return nil }
             guard index < count else {
-                report(c, "\(quoted(base)) has \(count) machine\(count == 1 ? "" : "s"); valid: \(Self.range(base, count))")
+                report(c, "\(quoted(base)) has \(count) \(what)\(count == 1 ? "" : "s"); valid: \(Self.range(base, count))")
                 return nil
             }
-            return .hostMachine(host: h, machine: index)
+            return index
+        }
+        if part == nil, let h = architecture.hosts.firstIndex(where: { $0.name == base }) {
+            return member(architecture.hosts[h].count, "machine", "host").map { .hostMachine(host: h, machine: $0) }
         }
         if part == nil, let s = names.services[base] {
-            let instances = architecture.services[s].instances
-            guard let index else { report(c, "a service target names an instance: \(Self.range(base, instances))"); return nil }
-            guard index < instances else {
-                report(c, "\(quoted(base)) has \(instances) instance\(instances == 1 ? "" : "s"); valid: \(Self.range(base, instances))")
-                return nil
-            }
-            return .serviceInstance(service: s, instance: index)
+            return member(architecture.services[s].instances, "instance", "service").map { .serviceInstance(service: s, instance: $0) }
         }
         if part == nil, let k = names.caches[base] {
-            let nodes = architecture.caches[k].nodes
-            guard let index else { report(c, "a cache target names a node: \(Self.range(base, nodes))"); return nil }
-            guard index < nodes else {
-                report(c, "\(quoted(base)) has \(nodes) node\(nodes == 1 ? "" : "s"); valid: \(Self.range(base, nodes))")
-                return nil
-            }
-            return .cacheNode(cache: k, node: index)
+            return member(architecture.caches[k].nodes, "node", "cache").map { .cacheNode(cache: k, node: $0) }
         }
         // A database server: `main.primary`, `main.replica[2]`, or a shard's, `main[3].primary`.
         var shard: Int?
