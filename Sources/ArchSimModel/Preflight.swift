@@ -24,8 +24,10 @@ public struct PreflightEstimate: Sendable {
 
     /// The process itself: code, libraries, the runtime.
     static let processBytes = 40e6
-    /// One latency histogram (HdrHistogram layout, 3 significant digits): 38,912 counts.
-    static let histogramBytes = Double(LatencyHistogram.length * 8)
+    /// One latency histogram (HdrHistogram layout, 3 significant digits) keeps counts for the
+    /// powers of two its values span, 8 KB each: 8 of them (0.1–25 ms, say) is the estimate;
+    /// the whole range would be 310 KB.
+    static let histogramBytes = 8.0 * Double(LatencyHistogram.halfCount * 8)
     /// Measured sizes, rounded up: a service instance with its pool and queue; a cache slot
     /// (entry, hash cell, eviction links); a timeseries row.
     static let instanceBytes = 512.0, cacheSlotBytes = 64.0, windowRowBytes = 128.0

@@ -5,9 +5,12 @@
 /// 2,048 ns is split into 1,024 equal buckets), plus an exact count, sum and maximum.
 ///
 /// It is the HdrHistogram algorithm specialised for `Int64` nanoseconds: `record` is a few
-/// integer instructions and never allocates; the generic hdrhistogram-swift package runs
-/// unspecialised code per value here (measured: 10% of a whole M/M/1 run). Memory is fixed
-/// at about 310 KB whatever the number of values. Values above one day are clamped to one day.
+/// integer instructions; the generic hdrhistogram-swift package runs unspecialised code per
+/// value here (measured: 10% of a whole M/M/1 run). Counts are kept only for the range of
+/// values seen, whole powers of two at a time (8 KB each): an empty histogram costs nothing, one
+/// of latencies between 1 and 50 ms about 56 KB, the whole range from 1 ns to a day 310 KB —
+/// so a model with 10,000 request types does not need 3 GB. `record` allocates only when a
+/// value falls outside the range seen so far. Values above one day are clamped to one day.
 public struct LatencyHistogram: Sendable {
     /// Largest trackable value: one day in ns.
     public static let highest: Int64 = 86_400_000_000_000
@@ -15,7 +18,9 @@ public struct LatencyHistogram: Sendable {
     public static let halfCount = 1 << (subBucketBits - 1) // 1,024
     public static let length = index(of: highest) + 1                      // 38,912 counts
 
-    @usableFromInline var counts: [UInt64]
+    /// Counts of indices `base ..< base + counts.count` (a whole number of 1,024-count chunks).
+    @usableFromInline var counts: [UInt64] = []
+    @usableFromInline var base = 0
     /// Range of indices ever touched since the last reset, so `reset` and queries skip the rest.
     @usableFromInline var lowIndex = Int.max
     @usableFromInline var highIndex = -1
@@ -26,7 +31,33 @@ public struct LatencyHistogram: Sendable {
     /// Exact largest value (ns).
     public var max: Int64 = 0
 
-    public init() { counts = Array(repeating: 0, count: Self.length) }
+    public init() {}
+
+    /// Widens `counts` to hold index `i` (and the chunks between). Amortised: only a value
+    /// outside every range seen so far gets here.
+    @usableFromInline @inline(never) mutating func include(_ i: Int) {
+        let chunk = Self.halfCount
+        let low = i / chunk * chunk, high = Swift.min(Self.length, (i / chunk + 1) * chunk)
+        if counts.isEmpty {
+            base = low
+            counts = Array(repeating: 0, count: high - low)
+            return
+        }
+        if low < base {
+            counts.insert(contentsOf: repeatElement(0, count: base - low), at: 0)
+            base = low
+        }
+        if high > base + counts.count { counts.append(contentsOf: repeatElement(0, count: high - base - counts.count)) }
+    }
+
+    /// Counts kept (memory: 8 bytes each).
+    public var countsKept: Int { counts.count }
+
+    /// The count at index `i` (0 outside the range kept).
+    @inlinable func count(at i: Int) -> UInt64 {
+        let j = i &- base
+        return j >= 0 && j < counts.count ? counts[j] : 0
+    }
 
     /// The counts index of a value: bucket = how many times it must be halved to fit in
     /// 2,048; within the bucket, the value's top 11 bits.
@@ -48,7 +79,12 @@ public struct LatencyHistogram: Sendable {
     @inlinable public mutating func record(_ nanoseconds: Int64) {
         let v = Swift.min(Swift.max(nanoseconds, 0), Self.highest)
         let i = Self.index(of: v)
-        counts[i] &+= 1
+        var j = i &- base
+        if j < 0 || j >= counts.count {
+            include(i)
+            j = i - base
+        }
+        counts[j] &+= 1
         if i < lowIndex { lowIndex = i }
         if i > highIndex { highIndex = i }
         count &+= 1
@@ -68,8 +104,9 @@ public struct LatencyHistogram: Sendable {
         // Rank of the wanted value, 1-based, as HdrHistogram: ceil(p/100 · n), at least 1.
         let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
+        // Every touched index lies in `counts` (lowIndex ≥ base, highIndex < base + count).
         for i in lowIndex...highIndex {
-            seen &+= counts[i]
+            seen &+= counts[i &- base]
             if seen >= rank {
                 let (low, width) = Self.range(of: i)
                 return Swift.min(Double(low) + Double(width - 1) / 2, Double(max))
@@ -86,13 +123,18 @@ public struct LatencyHistogram: Sendable {
         out.reserveCapacity(percents.count)
         var seen: UInt64 = 0
         var i = lowIndex
-        for percent in percents {
-            if percent >= 100 { out.append(Double(max)); continue }
-            let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
-            while i <= highIndex && seen + counts[i] < rank { seen &+= counts[i]; i += 1 }
-            if i > highIndex { out.append(Double(max)); continue }
-            let (low, width) = Self.range(of: i)
-            out.append(Swift.min(Double(low) + Double(width - 1) / 2, Double(max)))
+        counts.withUnsafeBufferPointer { c in
+            // Every touched index lies in `counts` (lowIndex ≥ base, highIndex < base + count).
+            let c = UnsafeBufferPointer(rebasing: c[(lowIndex - base)...(highIndex - base)])
+            let first = lowIndex
+            for percent in percents {
+                if percent >= 100 { out.append(Double(max)); continue }
+                let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
+                while i <= highIndex && seen + c[i - first] < rank { seen &+= c[i - first]; i += 1 }
+                if i > highIndex { out.append(Double(max)); continue }
+                let (low, width) = Self.range(of: i)
+                out.append(Swift.min(Double(low) + Double(width - 1) / 2, Double(max)))
+            }
         }
         return out
     }
@@ -100,7 +142,9 @@ public struct LatencyHistogram: Sendable {
     /// Adds another histogram's values. O(buckets touched).
     public mutating func add(_ other: LatencyHistogram) {
         guard other.count > 0 else { return }
-        for i in other.lowIndex...other.highIndex { counts[i] &+= other.counts[i] }
+        include(other.lowIndex)
+        include(other.highIndex)
+        for i in other.lowIndex...other.highIndex { counts[i - base] &+= other.count(at: i) }
         lowIndex = Swift.min(lowIndex, other.lowIndex)
         highIndex = Swift.max(highIndex, other.highIndex)
         count &+= other.count
@@ -111,7 +155,8 @@ public struct LatencyHistogram: Sendable {
     /// Forgets every value. O(buckets touched).
     public mutating func reset() {
         if highIndex >= lowIndex {
-            counts.withUnsafeMutableBufferPointer { c in for i in lowIndex...highIndex { c[i] = 0 } }
+            let range = (lowIndex - base)...(highIndex - base)
+            counts.withUnsafeMutableBufferPointer { c in UnsafeMutableBufferPointer(rebasing: c[range]).update(repeating: 0) }
         }
         lowIndex = Int.max; highIndex = -1; count = 0; sum = 0; max = 0
     }

@@ -28,6 +28,40 @@ final class LatencyHistogramTests: XCTestCase {
         XCTAssertEqual(h.mean, Double(values.reduce(0, +)) / 200_000, accuracy: 1e-6 * h.mean)
     }
 
+    /// Counts are kept only for the powers of two the values span, grown both ways as values
+    /// arrive: the percentiles are those of the whole layout (a brute-force reference over the
+    /// sorted values), merging disjoint histograms works, and a narrow histogram stays small.
+    func testRangeKeptFollowsTheValues() {
+        var state: UInt64 = 12345
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        var a = LatencyHistogram(), b = LatencyHistogram()
+        var values: [Int64] = []
+        for k in 0..<20_000 {
+            // Values from 1 µs to ~1 s, arriving high and low in turn.
+            let v = Int64(1_000 + next() % (k % 2 == 0 ? 1_000_000_000 : 100_000))
+            values.append(v)
+            if k % 3 == 0 { b.record(v) } else { a.record(v) }
+        }
+        a.add(b)
+        values.sort()
+        for p in [1.0, 10, 50, 90, 99, 99.9] {
+            let rank = max(1, Int((p / 100 * Double(values.count)).rounded(.up)))
+            let (low, width) = LatencyHistogram.range(of: LatencyHistogram.index(of: values[rank - 1]))
+            let expected = min(Double(low) + Double(width - 1) / 2, Double(values.last!))
+            XCTAssertEqual(a.percentile(p), expected, "p\(p)")
+        }
+        XCTAssertEqual(a.percentiles([50, 99]), [a.percentile(50), a.percentile(99)])
+        XCTAssertEqual(a.count, 20_000)
+        // 1–50 ms spans 6 powers of two: 6 chunks of 1,024 counts, not 38,912.
+        var narrow = LatencyHistogram()
+        for v in stride(from: Int64(1_000_000), through: 50_000_000, by: 1000) { narrow.record(v) }
+        XCTAssertLessThanOrEqual(narrow.countsKept, 7 * LatencyHistogram.halfCount)
+        narrow.reset()
+        XCTAssertEqual(narrow.count, 0)
+        narrow.record(5)
+        XCTAssertEqual(narrow.percentile(50), 5)
+    }
+
     func testSmallValuesAreExact() {
         var h = LatencyHistogram()
         for v in 0..<2048 { h.record(Int64(v)) }
