@@ -75,6 +75,11 @@ public final class Simulation {
     var freeApplyJobs: [Int] = []
     /// Scratch list of a machine's completed jobs.
     var machineJobs: [ProcessorSharing.Job] = []
+    /// Crash faults in force on each instance slot, each replica set's servers and each machine:
+    /// a component is back when none holds it down.
+    var instanceCrashes: [Int] = []
+    var serverCrashes: [[Int]] = []
+    var machineCrashes: [Int] = []
     /// Per service: CPU work started after the warm-up (ns), for cpu_utilization.
     var cpuWork: [Double]
     /// Per service, its balancer's `retry_failed`; and the instances one request tried (scratch).
@@ -149,8 +154,11 @@ public final class Simulation {
         let placed = Self.placement(arch, machineBase: machineBase)
         instanceMachine = placed.instances
         serverMachine = placed.servers
+        instanceCrashes = instances.map { _ in 0 }
+        serverCrashes = databases.map { $0.servers.map { _ in 0 } }
+        machineCrashes = machines.map { _ in 0 }
         if hasHosts {
-            for d in databases.indices { databases[d].onHost = serverMachine[d].map { $0 >= 0 } }
+            for d in databases.indices { databases[d].placeOnHosts(serverMachine[d].map { $0 >= 0 }) }
         }
     }
 

@@ -57,5 +57,8 @@ final class BalancerRetryTests: XCTestCase {
         XCTAssertGreaterThan(twoDown.summary.last!.completed, 0)
         let twoRetries = try run("{retry_failed: 2}", crashed: [0, 1])
         XCTAssertEqual(twoRetries.summary.last!.failed, 0, "two retries reach app[2]")
+        // With every instance tried, no retry is made (and none counted).
+        let allDown = try run("{retry_failed: 5}", crashed: [0, 1, 2])
+        XCTAssertEqual(allDown.replications[0].timeseries.map(\.retries).reduce(0, +), 2 * 10_000, "two others to try, each once")
     }
 }

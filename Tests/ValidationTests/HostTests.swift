@@ -143,6 +143,113 @@ final class HostTests: XCTestCase {
         XCTAssertEqual(r.replications.map { $0.databases[0].servers[1].orderViolations }, [0, 0])
     }
 
+    /// An instance crash on a machine it shares with its database: its queries at the database
+    /// (which did not crash) go on and give their connection and row lock back — the writes of
+    /// the rows keep flowing after the instance is back, nothing is left waiting. (About 5 of
+    /// app[0]'s writes are executing when it crashes.)
+    func testInstanceCrashBesideItsDatabaseLeaksNothing() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 40s
+        window: 1s
+        workload:
+          arrivals: {kind: open, rate: 500/s}
+          keys:
+            k: {count: 100}
+          requests:
+            req: {key: k}
+        architecture:
+          hosts:
+            box: {cores: 32}
+          routes: {req: app.op}
+          services:
+            app:
+              instances: 2
+              workers: 50
+              host: box
+              health_check: {interval: 1s, unhealthy_after: 1}
+              operations:
+                op: {cpu: constant(100us), steps: [{db_write: db, lock: row}]}
+          databases:
+            db:
+              primary: {host: box, connections: 100, read: constant(1ms), write: constant(20ms)}
+        faults:
+          - {at: 10s, target: "app[0]", kind: crash, for: 5s}
+        """)
+        let late = r.replications[0].timeseries.filter { $0.start >= 25_000_000_000 }
+        XCTAssert(late.allSatisfy { $0.errors == 0 && $0.inFlight < 50 }, "late windows: \(late.map { ($0.errors, $0.inFlight) })")
+        XCTAssertEqual(Double(late.map(\.completed).reduce(0, +)), 500 * 15, accuracy: 500 * 15 * 0.05)
+    }
+
+    /// A buffer-pool miss is a wait, not CPU work, also with unbounded disks: every read misses
+    /// (10 ms) but only its 1 ms read loads the 1-core machine: 100/s → 10% busy.
+    func testMissesUseNoHostCPU() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 100s
+        workload:
+          arrivals: {kind: open, rate: 100/s}
+          keys:
+            k: {count: 1000000}
+          requests:
+            req: {key: k}
+        architecture:
+          hosts:
+            box: {cores: 1}
+          routes: {req: app.op}
+          services:
+            app:
+              workers: 1000
+              operations:
+                op: {steps: [{db_read: db}]}
+          databases:
+            db:
+              primary:
+                host: box
+                connections: 1000
+                read: constant(1ms)
+                write: constant(1ms)
+                buffer_pool: {capacity: 1, miss: constant(10ms)}
+        """)
+        XCTAssertEqual(r.components.first { $0.kind == "host" }!.utilization!, 0.1, accuracy: 0.005)
+        // 10 ms of miss, then the read on a processor-sharing core 10% busy: 1 / (1 − 0.1) ms.
+        XCTAssertEqual(r.summary.last!.meanMs, 10 + 1 / 0.9, accuracy: 0.05)
+    }
+
+    /// Overlapping crash faults: app[0] down from 1 s to 11 s, its machine from 2 s to 3 s. The
+    /// machine coming back does not bring app[0] back early: from 3 s to 11 s every other request
+    /// (round robin over two instances, health check too slow to notice) still fails.
+    func testMachineRecoveryKeepsAComponentItsOwnFaultHoldsDown() throws {
+        let r = try ScenarioText.run("""
+        version: 1
+        duration: 20s
+        workload:
+          arrivals: {kind: open, process: constant, rate: 1000/s}
+          requests:
+            req: {weight: 1}
+        architecture:
+          hosts:
+            web: {cores: 2, count: 2}
+          routes: {req: app.op}
+          services:
+            app:
+              instances: 2
+              workers: 10
+              host: web
+              health_check: {interval: 1h, unhealthy_after: 2}
+              operations:
+                op: {cpu: constant(100us)}
+        faults:
+          - {at: 1s, target: "app[0]", kind: crash, for: 10s}
+          - {at: 2s, target: "web[0]", kind: crash, for: 1s}
+        """)
+        let windows = r.replications[0].timeseries
+        let held = windows.filter { $0.start >= 4_000_000_000 && $0.start < 11_000_000_000 }
+        XCTAssert(held.allSatisfy { $0.errors == 500 }, "\(held.map(\.errors))")
+        let after = windows.filter { $0.start >= 12_000_000_000 }
+        XCTAssert(after.allSatisfy { $0.errors == 0 })
+    }
+
     /// `slow` on a machine multiplies all CPU work on it: the service's and its database's.
     func testSlowMachineStretchesEverythingOnIt() throws {
         let normal = try ScenarioText.run(Self.scenario(rate: 100, seconds: 200))

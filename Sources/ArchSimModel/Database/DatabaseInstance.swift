@@ -51,6 +51,8 @@ package struct DatabaseInstance {
     package private(set) var disks: Pool?
     /// The redo log writes wait for; nil: a write is durable when it ends.
     package private(set) var log: RedoLog?
+    /// Whether it runs on a host machine (its query times are the machine's CPU work).
+    package var onHost = false
     /// Rows locked by `lock: row` writes.
     package private(set) var rowLocks = RowLocks()
 
@@ -160,7 +162,9 @@ package struct DatabaseInstance {
         }
         if bufferPool!.read(key, counted: counted) { return .run(stretched(read.sample())) }
         guard disks != nil else {
-            // Unbounded disks: the miss and the read in one stretch of time.
+            // Unbounded disks: no queue. Off a host, the miss and the read in one stretch of
+            // time; on one, the miss is a wait and only the read is CPU work.
+            if onHost { return .diskRead(startDiskRead(waited: 0, counted: counted)) }
             let miss = bufferPool!.miss.sample()
             return .run(stretched(Distribution.saturatingNanoseconds(Double(miss) + Double(read.sample()))))
         }
@@ -201,7 +205,7 @@ package struct DatabaseInstance {
     /// A disk read ended: the disk goes to the next waiting read (the handoff), and the read
     /// that ended executes for the returned time.
     package mutating func diskReadEnded(at now: Int64) -> (handoff: Pool.Handoff, readTime: Int64) {
-        let handoff = disks!.release(at: now)
+        let handoff = disks?.release(at: now) ?? .freed
         return (handoff, stretched(read.sample()))
     }
 

@@ -52,7 +52,7 @@ package struct ReplicaSet {
     package private(set) var lostWrites = 0
     /// Per server, whether it runs on a host machine (its apply work is then the machine's CPU
     /// work, handed to the simulation through `hostApplies`); empty: none does.
-    package var onHost: [Bool] = []
+    package private(set) var onHost: [Bool] = []
     private var hostApplies: [(server: Int, token: UInt32, time: Int64)] = []
 
     package init(_ db: Database, database: Int = 0, shard: Int = 0, index: Int, measuredFrom: Int64, streams: RandomStreams) {
@@ -326,6 +326,12 @@ package struct ReplicaSet {
         events.schedule(after: job.time, EventKind.applyDone.payload(ServerID(database: index, server: s).packed,
                                                                      generation: job.token))
         return true
+    }
+
+    /// Places servers on host machines (`flags[s]`: server s runs on one).
+    package mutating func placeOnHosts(_ flags: [Bool]) {
+        onHost = flags
+        for s in servers.indices { servers[s].onHost = flags[s] }
     }
 
     /// The next apply job started on a server placed on a host: its server, token and time.

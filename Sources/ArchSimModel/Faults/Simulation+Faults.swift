@@ -18,9 +18,15 @@ extension Simulation {
         case (.slow(let factor), .cacheNode(let c, let n)): caches[c].slow(node: n, by: factor)
         case (.slow(let factor), .databaseServer(let d, let shard, let s)):
             databases[shardBase[d] + shard].slow(server: s, by: factor)
-        case (.crash, .serviceInstance(let s, let n)): crashInstance(firstInstance[s] + n)
+        case (.crash, .serviceInstance(let s, let n)):
+            let inst = firstInstance[s] + n
+            instanceCrashes[inst] += 1
+            if !instances[inst].down { crashInstance(inst) }
         case (.crash, .cacheNode(let c, let n)): caches[c].crash(node: n)
-        case (.crash, .databaseServer(let d, let shard, let s)): crashDatabaseServer(database: shardBase[d] + shard, server: s)
+        case (.crash, .databaseServer(let d, let shard, let s)):
+            let set = shardBase[d] + shard
+            serverCrashes[set][s] += 1
+            if !databases[set].servers[s].down { crashDatabaseServer(database: set, server: s) }
         case (.slow(let factor), .hostMachine(let h, let n)): machines[machineBase[h] + n].slowFactor = factor
         case (.crash, .hostMachine(let h, let n)): crashMachine(machineBase[h] + n)
         }
@@ -32,13 +38,21 @@ extension Simulation {
         case (.slow, .serviceInstance(let s, let n)): instances[firstInstance[s] + n].slow(by: 1)
         case (.slow, .cacheNode(let c, let n)): caches[c].slow(node: n, by: 1)
         case (.slow, .databaseServer(let d, let shard, let s)): databases[shardBase[d] + shard].slow(server: s, by: 1)
-        case (.crash, .serviceInstance(let s, let n)): recoverInstance(firstInstance[s] + n)
+        case (.crash, .serviceInstance(let s, let n)):
+            // Back when no crash fault holds it down any more, its own or its machine's.
+            let inst = firstInstance[s] + n
+            instanceCrashes[inst] -= 1
+            if instanceCrashes[inst] == 0 && !machineDown(instanceMachine[inst]) && instances[inst].down { recoverInstance(inst) }
         case (.slow, .hostMachine(let h, let n)): machines[machineBase[h] + n].slowFactor = 1
         case (.crash, .hostMachine(let h, let n)): recoverMachine(machineBase[h] + n)
         case (.crash, .cacheNode(let c, let n)): caches[c].recover(node: n)
         case (.crash, .databaseServer(let d, let shard, let s)):
-            databases[shardBase[d] + shard].recover(server: s, at: events.now, events: &events)
-            if hasHosts { drainHostApplies(shardBase[d] + shard) }
+            let set = shardBase[d] + shard
+            serverCrashes[set][s] -= 1
+            if serverCrashes[set][s] == 0 && !machineDown(serverMachine[set][s]) && databases[set].servers[s].down {
+                databases[set].recover(server: s, at: events.now, events: &events)
+                if hasHosts { drainHostApplies(set) }
+            }
         }
     }
 

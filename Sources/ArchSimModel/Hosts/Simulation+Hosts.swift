@@ -74,12 +74,21 @@ extension Simulation {
         }
     }
 
-    /// Drops machine `m`'s jobs whose tasks were lost (a crash of something on it).
+    /// Drops machine `m`'s jobs that were lost (a crash of something on it): a task's job once
+    /// the task is freed or has moved on (a failed query's generation was bumped), an apply job
+    /// once its replica is down. A killed task's query at a server that is still up goes on: the
+    /// server does not know its caller crashed.
     func purgeMachine(_ m: Int) {
-        let next = machines[m].purge(at: events.now) { job in
-            // Apply jobs stay: one lost in a crash is ignored when it ends (its token is stale).
-            job.task.index >= 0 && (!tasks[job.task].alive || tasks[job.task].killed || tasks[job.task].generation != job.tag)
+        var lostApplies: [Int] = []
+        for job in machines[m].cpu.jobs where job.task.index < 0 {
+            let apply = applyJobs[Int(-1 - job.task.index)]
+            if databases[Int(apply.set)].servers[Int(apply.server)].down { lostApplies.append(Int(-1 - job.task.index)) }
         }
+        let next = machines[m].purge(at: events.now) { job in
+            if job.task.index < 0 { return lostApplies.contains(Int(-1 - job.task.index)) }
+            return !tasks[job.task].alive || tasks[job.task].generation != job.tag
+        }
+        freeApplyJobs += lostApplies
         scheduleMachine(m, next)
     }
 
@@ -103,6 +112,8 @@ extension Simulation {
     /// Machine `m` crashes: every service instance and database server on it crashes with it
     /// (a primary fails over if configured; buffer pools restart empty).
     func crashMachine(_ m: Int) {
+        machineCrashes[m] += 1
+        guard machineCrashes[m] == 1 else { return }   // already down
         for inst in instances.indices where instanceMachine[inst] == Int32(m) && !instances[inst].down {
             crashInstance(inst)
         }
@@ -111,17 +122,25 @@ extension Simulation {
                 crashDatabaseServer(database: d, server: s)
             }
         }
+        // Apply jobs computing there are lost with it; their slots are free again.
+        for job in machines[m].cpu.jobs where job.task.index < 0 { freeApplyJobs.append(Int(-1 - job.task.index)) }
         machines[m].crash(at: events.now)
     }
 
-    /// Machine `m` is back, and everything on it.
+    /// Whether machine `m` (-1: none) is down.
+    @inline(__always) func machineDown(_ m: Int32) -> Bool { m >= 0 && machines[Int(m)].down }
+
+    /// Machine `m` is back, and everything on it that no crash fault of its own holds down.
     func recoverMachine(_ m: Int) {
+        machineCrashes[m] -= 1
+        guard machineCrashes[m] == 0 else { return }
         machines[m].down = false
-        for inst in instances.indices where instanceMachine[inst] == Int32(m) && instances[inst].down {
+        for inst in instances.indices where instanceMachine[inst] == Int32(m) && instances[inst].down && instanceCrashes[inst] == 0 {
             recoverInstance(inst)
         }
         for d in databases.indices {
-            for s in serverMachine[d].indices where serverMachine[d][s] == Int32(m) && databases[d].servers[s].down {
+            for s in serverMachine[d].indices
+            where serverMachine[d][s] == Int32(m) && databases[d].servers[s].down && serverCrashes[d][s] == 0 {
                 databases[d].recover(server: s, at: events.now, events: &events)
                 drainHostApplies(d)
             }

@@ -43,12 +43,13 @@ extension Simulation {
         triedInstances.append(first)
         var picked: Int? = first
         for _ in 0..<retryFailed[s] {
-            recorder.retried(at: events.now)
             let tried = triedInstances[...]
             picked = instances.withUnsafeBufferPointer {
                 balancers[s].pick(key: key, instances: UnsafeBufferPointer(rebasing: $0[base ..< base + count]), excluding: tried)
             }
-            guard let p = picked, instances[base + p].down else { break }
+            guard let p = picked else { break }   // no instance left to try: no retry made
+            recorder.retried(at: events.now)
+            guard instances[base + p].down else { break }
             triedInstances.append(p)
         }
         return picked
