@@ -9,10 +9,13 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the simulator: events per second and peak memory as the model grows.",
         discussion: """
-        Runs built-in models in this process (release build recommended), one replication each: a tier \
-        of services called in a chain, grown in services and instances at a fixed load, then the same \
-        model at growing simulated durations to show memory stays flat. Prints wall time, events per \
-        second and the process's peak resident memory (VmHWM) after each run.
+        Runs built-in models in this process (release build recommended), one replication each, at each \
+        size: `chain` (a tier of services called in a chain), `storage` (its last tier reads through a \
+        3-node cache into a primary with three replicas) and `realism` (the storage model with every \
+        format 1.1 mechanism on: shards, max_connections, buffer pools and disks, group commit, row \
+        locks, client pools, one-worker cache nodes). `--long` adds growing simulated durations to show \
+        memory stays flat. Prints wall time, events per second and the process's peak resident memory \
+        (VmHWM) after each run.
         """)
 
     @Option(help: "Offered load of the models, requests per second.")
