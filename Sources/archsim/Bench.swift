@@ -61,7 +61,7 @@ struct Bench: ParsableCommand {
             let rep = result.replications[0]
             table.append([name, String(services), String(instances), String(secs), String(rep.all.offered),
                           String(rep.events), String(format: "%.3f", wall), String(format: "%.0f", Double(rep.events) / wall),
-                          String(format: "%.1f", Self.peakResidentMB())])
+                          String(format: "%.1f", ProcessMemory.peakResidentMB())])
         }
         print(table.text)
     }
@@ -145,15 +145,5 @@ struct Bench: ParsableCommand {
         s.architecture.databases[0].replica = server
         s.architecture.databases[0].shards = 4
         return s
-    }
-
-    /// Peak resident memory of this process (Linux VmHWM), MB; 0 where unknown.
-    static func peakResidentMB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            let kb = line.split(separator: " ").compactMap { Double($0) }.first ?? 0
-            return kb / 1024
-        }
-        return 0
     }
 }

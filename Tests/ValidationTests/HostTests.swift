@@ -63,33 +63,8 @@ final class HostTests: XCTestCase {
     /// request fails.
     func testMachineCrashTakesDownWhatRunsOnIt() throws {
         func run(retry: Int, databaseHost: String) throws -> ScenarioResult {
-            try ScenarioText.run("""
-            version: 1
-            duration: 10s
-            workload:
-              arrivals: {kind: open, process: constant, rate: 1000/s}
-              requests:
-                req: {weight: 1}
-            architecture:
-              load_balancer: {policy: round_robin, retry_failed: \(retry)}
-              hosts:
-                web: {cores: 2, count: 2}
-                db: {cores: 4}
-              routes: {req: app.op}
-              services:
-                app:
-                  instances: 2
-                  workers: 10
-                  host: web
-                  health_check: {interval: 1h, unhealthy_after: 2}
-                  operations:
-                    op: {cpu: constant(100us), steps: [{db_read: main}]}
-              databases:
-                main:
-                  primary: {host: \(databaseHost), connections: 10, read: constant(100us), write: constant(100us)}
-            faults:
-              - {at: 0s, target: "web[0]", kind: crash}
-            """)
+            try ScenarioText.run(Self.web(seconds: 10, retry: retry, databaseHost: databaseHost,
+                                          faults: ["{at: 0s, target: \"web[0]\", kind: crash}"]))
         }
         let plain = try run(retry: 0, databaseHost: "db")
         XCTAssertEqual(plain.summary.last!.offered, 10_000)
@@ -220,16 +195,31 @@ final class HostTests: XCTestCase {
     /// machine coming back does not bring app[0] back early: from 3 s to 11 s every other request
     /// (round robin over two instances, health check too slow to notice) still fails.
     func testMachineRecoveryKeepsAComponentItsOwnFaultHoldsDown() throws {
-        let r = try ScenarioText.run("""
+        let r = try ScenarioText.run(Self.web(seconds: 20, faults: ["{at: 1s, target: \"app[0]\", kind: crash, for: 10s}",
+                                                                  "{at: 2s, target: \"web[0]\", kind: crash, for: 1s}"]))
+        let windows = r.replications[0].timeseries
+        let held = windows.filter { $0.start >= 4_000_000_000 && $0.start < 11_000_000_000 }
+        XCTAssert(held.allSatisfy { $0.errors == 500 }, "\(held.map(\.errors))")
+        let after = windows.filter { $0.start >= 12_000_000_000 }
+        XCTAssert(after.allSatisfy { $0.errors == 0 })
+    }
+
+    /// Two web machines, an instance of `app` on each (round robin, a health check too slow to
+    /// notice anything), a request every 1 ms; with `databaseHost`, each request also reads from
+    /// a primary on that host (`db` is a machine of its own).
+    static func web(seconds: Int, retry: Int = 0, databaseHost: String? = nil, faults: [String]) -> String {
+        """
         version: 1
-        duration: 20s
+        duration: \(seconds)s
         workload:
           arrivals: {kind: open, process: constant, rate: 1000/s}
           requests:
             req: {weight: 1}
         architecture:
+          load_balancer: {policy: round_robin, retry_failed: \(retry)}
           hosts:
             web: {cores: 2, count: 2}
+            db: {cores: 4}
           routes: {req: app.op}
           services:
             app:
@@ -238,16 +228,15 @@ final class HostTests: XCTestCase {
               host: web
               health_check: {interval: 1h, unhealthy_after: 2}
               operations:
-                op: {cpu: constant(100us)}
+                op: {cpu: constant(100us)\(databaseHost == nil ? "" : ", steps: [{db_read: main}]")}
+        \(databaseHost.map { """
+          databases:
+            main:
+              primary: {host: \($0), connections: 10, read: constant(100us), write: constant(100us)}
+        """ } ?? "")
         faults:
-          - {at: 1s, target: "app[0]", kind: crash, for: 10s}
-          - {at: 2s, target: "web[0]", kind: crash, for: 1s}
-        """)
-        let windows = r.replications[0].timeseries
-        let held = windows.filter { $0.start >= 4_000_000_000 && $0.start < 11_000_000_000 }
-        XCTAssert(held.allSatisfy { $0.errors == 500 }, "\(held.map(\.errors))")
-        let after = windows.filter { $0.start >= 12_000_000_000 }
-        XCTAssert(after.allSatisfy { $0.errors == 0 })
+        \(faults.map { "  - " + $0 }.joined(separator: "\n"))
+        """
     }
 
     /// `slow` on a machine multiplies all CPU work on it: the service's and its database's.

@@ -2,6 +2,7 @@
 import Foundation
 import XCTest
 import ArchSimModel
+import ArchSimReport
 
 /// Memory stays flat in simulated duration: the pools of requests, tasks, events and database
 /// queues are as large after 10 simulated minutes as after 1 (no per-request records, no leak).
@@ -86,7 +87,7 @@ final class MemoryTests: XCTestCase {
         }
         try "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         let r = try Runner.run(scenario, jobs: 1)
-        let peak = Self.peakResidentMB()
+        let peak = ProcessMemory.peakResidentMB()
         XCTAssertGreaterThan(r.summary.last!.completed, 59_000)
         XCTAssertGreaterThan(peak, 1, "VmHWM read")
         XCTAssertLessThan(peak, 300, "peak resident memory \(peak) MB")
@@ -118,17 +119,9 @@ final class MemoryTests: XCTestCase {
         """)
         try "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
         let r = try Runner.run(scenario, jobs: 1)
-        let peak = Self.peakResidentMB()
+        let peak = ProcessMemory.peakResidentMB()
         XCTAssertEqual(r.summary.count, n + 1)
         XCTAssertLessThan(peak, 500, "peak resident memory \(peak) MB")
-    }
-
-    static func peakResidentMB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
-        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
-            return (line.split(separator: " ").compactMap { Double($0) }.first ?? 0) / 1024
-        }
-        return 0
     }
 
     func testPoolsStayFlat() throws {

@@ -51,12 +51,11 @@ struct DistributedCache {
     /// stores nothing. `counted`: after the warm-up (counts gets, hits and operations).
     mutating func perform(_ operation: Operation, key: UInt64?, at now: Int64, counted: Bool) -> (hit: Bool, latency: Int64) {
         var latency = self.latency.sample()
-        guard let key else {
-            if operation == .get && counted { nodes[0].gets += 1 }
-            return (false, latency)
+        let n = node(for: key)
+        // A keyless operation touches no node: no node's slowdown applies to it.
+        if key != nil && nodes[n].slowFactor != 1 {
+            latency = Distribution.saturatingNanoseconds(Double(latency) * nodes[n].slowFactor)
         }
-        let n = node(of: key)
-        if nodes[n].slowFactor != 1 { latency = Distribution.saturatingNanoseconds(Double(latency) * nodes[n].slowFactor) }
         return (apply(operation, key: key, node: n, at: now, counted: counted), latency)
     }
 

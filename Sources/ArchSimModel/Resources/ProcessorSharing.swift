@@ -72,22 +72,21 @@ package struct ProcessorSharing {
     /// Removes the jobs whose work is done by `now` (within half a ns) and appends their tasks to
     /// `done`, in start order.
     package mutating func takeCompleted(at now: Int64, into done: inout [TaskID]) {
-        advance(to: now)
-        let v = virtualTime
-        var kept = 0
-        for k in 0..<jobs.count {
-            if jobs[k].finish <= v + 0.5 { done.append(jobs[k].task) } else { jobs[kept] = jobs[k]; kept += 1 }
-        }
-        jobs.removeLast(jobs.count - kept)
+        removeCompleted(at: now) { done.append($0.task) }
     }
 
     /// ``takeCompleted(at:into:)`` with each job's tag.
     package mutating func takeCompletedJobs(at now: Int64, into done: inout [Job]) {
+        removeCompleted(at: now) { done.append($0) }
+    }
+
+    /// Removes the jobs done by `now` (within half a ns), handing each to `take`, in start order.
+    @inline(__always) private mutating func removeCompleted(at now: Int64, _ take: (Job) -> Void) {
         advance(to: now)
         let v = virtualTime
         var kept = 0
         for k in 0..<jobs.count {
-            if jobs[k].finish <= v + 0.5 { done.append(jobs[k]) } else { jobs[kept] = jobs[k]; kept += 1 }
+            if jobs[k].finish <= v + 0.5 { take(jobs[k]) } else { jobs[kept] = jobs[k]; kept += 1 }
         }
         jobs.removeLast(jobs.count - kept)
     }
