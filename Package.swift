@@ -62,7 +62,7 @@ let package = Package(
         ]),
         // The command line.
         .executableTarget(name: "archsim", dependencies: [
-            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimBackend", "ArchSimCalibration", "ArchSimSweep",
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimStats", "ArchSimBackend", "ArchSimCalibration", "ArchSimSweep",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),

@@ -2,47 +2,89 @@
 import ArchSimStats
 
 /// A service-level objective on a scenario's results: `p99<200ms`, `errors<0.1%`,
-/// `mean[view_product]<50ms`.
+/// `mean[view_product]<50ms` — or, for verdicts, any metric of comparison.csv with a plain
+/// number: `db_reads_rps<5000`, `main.primary:utilization<0.9`, `throughput_rps>7900`.
 public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertible {
     public enum Metric: String, Sendable, CaseIterable {
         case mean, p50, p90, p95, p99, p999, max, errors
     }
-    public var metric: Metric
+    /// The metric, or nil when it is a comparison.csv metric (`column`).
+    public var metric: Metric?
+    /// A comparison.csv metric name (`db_reads_rps`, `p99_ms`, `main.primary:utilization`), when
+    /// `metric` is nil: looked up for the request type (`all` when none), then among the
+    /// scenario-wide and component metrics.
+    public var column: String?
     /// A request type's name, or nil for all requests.
     public var requestType: String?
-    /// The bound: ms for latencies, a fraction (0–1) for errors. The objective holds when the
-    /// metric is below it.
+    /// The bound: ms for latencies, a fraction (0–1) for errors, the column's own unit otherwise.
     public var bound: Double
+    /// The objective holds when the metric is below the bound (`<`), or above it (`>`).
+    public var above: Bool = false
     public var text: String
     public var description: String { text }
 
-    /// Parses `METRIC[TYPE]<VALUE` (units: ns, us, ms, s for latencies; % or a fraction for errors).
+    /// Whether the bound is a latency (checked against the run's length).
+    public var isLatency: Bool { metric != nil && metric != .errors }
+
+    /// Parses `METRIC[TYPE]<VALUE` or `METRIC[TYPE]>VALUE` (units: ns, us, ms, s for latencies;
+    /// % or a fraction for errors; a plain number for a comparison.csv metric).
     public init(parsing text: String) throws(SimulationError) {
         self.text = text
         let t = text.replacingOccurrences(of: " ", with: "")
-        guard let lt = t.firstIndex(of: "<") else { throw .invalid("SLO '\(text)': expected METRIC<VALUE, e.g. p99<200ms or errors<0.1%") }
-        var name = String(t[..<lt])
-        let value = String(t[t.index(after: lt)...])
+        guard let op = t.firstIndex(where: { $0 == "<" || $0 == ">" }) else {
+            throw .invalid("'\(text)': expected METRIC<VALUE, e.g. p99<200ms or errors<0.1%")
+        }
+        above = t[op] == ">"
+        var name = String(t[..<op])
+        let value = String(t[t.index(after: op)...])
         if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
             requestType = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
             name = String(name[..<open])
         }
-        guard let m = Metric(rawValue: name) else {
-            throw .invalid("SLO '\(text)': unknown metric '\(name)' (one of \(Metric.allCases.map(\.rawValue).joined(separator: ", ")))")
-        }
-        metric = m
-        if m == .errors {
+        guard !name.isEmpty else { throw .invalid("'\(text)': no metric before '\(t[op])'") }
+        metric = Metric(rawValue: name)
+        switch metric {
+        case .errors:
             let fraction = value.hasSuffix("%") ? Double(value.dropLast()).map { $0 / 100 } : Double(value)
-            guard let fraction, fraction >= 0, fraction <= 1 else { throw .invalid("SLO '\(text)': expected an error share like 0.1% or 0.001") }
+            guard let fraction, fraction >= 0, fraction <= 1 else { throw .invalid("'\(text)': expected an error share like 0.1% or 0.001") }
             bound = fraction
-        } else {
+        case .some:
             let units: [(String, Double)] = [("ns", 1e-6), ("us", 1e-3), ("ms", 1), ("s", 1000)]
             guard let (suffix, scale) = units.first(where: { value.hasSuffix($0.0) }),
                   let v = Double(value.dropLast(suffix.count)), v > 0 else {
-                throw .invalid("SLO '\(text)': expected a latency with a unit, e.g. 200ms")
+                throw .invalid("'\(text)': expected a latency with a unit, e.g. 200ms")
             }
             bound = v * scale
+        case nil:
+            guard Self.isColumnName(name) else {
+                throw .invalid("'\(text)': unknown metric '\(name)' (one of \(Metric.allCases.map(\.rawValue).joined(separator: ", ")), "
+                               + "or a metric of comparison.csv such as throughput_rps, db_reads_rps or main.primary:utilization)")
+            }
+            guard let v = Double(value), v.isFinite else { throw .invalid("'\(text)': expected a plain number after '\(t[op])' for \(name)") }
+            column = name
+            bound = v
         }
+    }
+
+    /// An output to report rather than judge: a comparison.csv metric name, with an optional
+    /// request type in brackets (`db_reads_rps`, `p99_ms[view_product]`).
+    public init(output text: String) throws(SimulationError) {
+        self.text = text
+        var name = text.replacingOccurrences(of: " ", with: "")
+        if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
+            requestType = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
+            name = String(name[..<open])
+        }
+        guard Self.isColumnName(name) else {
+            throw .invalid("'\(text)': expected a metric of comparison.csv, such as throughput_rps, p99_ms, db_reads_rps or main.primary:utilization")
+        }
+        column = name
+        bound = 0
+    }
+
+    /// comparison.csv metric names: `p99_ms`, `db_reads_rps`, `main.primary:utilization`.
+    static func isColumnName(_ name: String) -> Bool {
+        name.contains("_") || name.contains(":")
     }
 
     /// The metric's value in one replication (ms, or an error share); nil if it has no data.
@@ -53,6 +95,12 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
             counts = r.types[i]
         } else {
             counts = r.all
+        }
+        guard let metric else {
+            let column = column ?? ""
+            if let v = Comparison.requestMetrics(counts, seconds: r.seconds).first(where: { $0.0 == column }) { return v.1 }
+            guard requestType == nil else { return nil }
+            return Comparison.componentMetrics(r, scenario: scenario).first(where: { $0.1 == column })?.2 ?? nil
         }
         switch metric {
         case .errors: return counts.offered == 0 ? nil : Double(counts.errors) / Double(counts.offered)
@@ -68,6 +116,41 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
 
     private func pct(_ c: RequestTypeCounts, _ p: Double) -> Double? {
         c.latency.count == 0 ? nil : c.latency.percentile(p) / 1e6
+    }
+
+    /// How far the value is on the holding side of the bound (positive: holds).
+    func margin(_ value: Double) -> Double { above ? value - bound : bound - value }
+
+    /// Whether every objective holds for `scenario`, judged against simulation noise: an
+    /// objective holds when its 95% confidence interval over the replications lies on the
+    /// holding side of the bound, fails when it lies on the other; in between, the scenario is
+    /// run again with twice the replications (up to 4× the first, at least 3), then judged by
+    /// the mean. A metric without data (nothing completed) fails. Returns the verdict and the
+    /// last result. `capacity`, `sensitivity` and their break-even searches all judge this way.
+    public static func judge(_ objectives: [ServiceLevelObjective], _ scenario: Scenario, jobs: Int) throws -> (holds: Bool, result: ScenarioResult) {
+        let first = max(3, scenario.replications)
+        var s = scenario
+        s.replications = first
+        while true {
+            let result = try Runner.run(s, jobs: jobs)
+            var undecided = false
+            for objective in objectives {
+                let values = result.replications.map { objective.value(in: $0, scenario: s) }
+                if values.contains(where: { $0 == nil }) { return (false, result) }
+                let ci = ConfidenceInterval(values.map { objective.margin($0!) })
+                let half = ci.halfWidth ?? 0
+                if ci.mean + half <= 0 { return (false, result) }
+                if ci.mean - half <= 0 {
+                    if s.replications >= 4 * first {
+                        if ci.mean <= 0 { return (false, result) }
+                    } else {
+                        undecided = true
+                    }
+                }
+            }
+            if !undecided { return (true, result) }
+            s.replications *= 2
+        }
     }
 }
 
@@ -124,29 +207,9 @@ public enum CapacitySearch {
         var evaluations = 0
         func holds(_ factor: Double) throws -> Bool {
             evaluations += 1
-            var replications = max(3, scenario.replications)
-            while true {
-                var s = scaled(scenario, by: factor)
-                s.replications = replications
-                let result = try Runner.run(s, jobs: jobs)
-                var undecided = false
-                for objective in objectives {
-                    let values = result.replications.map { objective.value(in: $0, scenario: s) }
-                    if values.contains(where: { $0 == nil }) { progress?(factor, false); return false }
-                    let ci = ConfidenceInterval(values.map { $0! })
-                    let half = ci.halfWidth ?? 0
-                    if ci.mean - half >= objective.bound { progress?(factor, false); return false }
-                    if ci.mean + half >= objective.bound {
-                        if replications >= 4 * max(3, scenario.replications) {
-                            if ci.mean >= objective.bound { progress?(factor, false); return false }
-                        } else {
-                            undecided = true
-                        }
-                    }
-                }
-                if !undecided { progress?(factor, true); return true }
-                replications *= 2
-            }
+            let ok = try ServiceLevelObjective.judge(objectives, scaled(scenario, by: factor), jobs: jobs).holds
+            progress?(factor, ok)
+            return ok
         }
         let (base, closed) = baseRate(scenario)
         let largest = min(1e6, base > 0 ? (closed ? largestLoad.users : largestLoad.rate) / base : 1e6)

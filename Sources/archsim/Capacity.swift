@@ -68,7 +68,7 @@ struct Capacity: ParsableCommand {
     /// ceiling, and memory with it.
     static func checkObjectives(_ objectives: [ServiceLevelObjective], runLength: Int64) throws {
         let runMs = Double(runLength) / 1e6
-        for o in objectives where o.metric != .errors {
+        for o in objectives where o.isLatency {
             guard o.bound.isFinite, o.bound < runMs else {
                 throw InputError(description: "--slo \(o.text): no request measured in a run of \(CSVNumber.format(runMs / 1000, decimals: 3))s "
                                  + "can take that long, so the objective always holds and the search would never end; "

@@ -99,35 +99,14 @@ final class CompareCapacityEstimateTests: XCTestCase {
     func testCapacityMatchesErlangC() throws {
         let dir = try CLI.temporaryDirectory()
         let file = dir.appendingPathComponent("mmc.yaml").path
-        try """
-        name: mm4
-        duration: 200s
-        warmup: 20s
-        replications: 4
-        workload:
-          arrivals: {kind: open, rate: 1000/s}
-          requests:
-            req: {weight: 1}
-        architecture:
-          routes: {req: app.op}
-          services:
-            app:
-              workers: 4
-              operations:
-                op: {cpu: exponential(mean=1ms)}
-        """.write(toFile: file, atomically: true, encoding: .utf8)
+        try SensitivityTests.mmc(name: "mm4", rate: "1000/s", workers: 4, duration: "200s", warmup: "20s", replications: 4)
+            .write(toFile: file, atomically: true, encoding: .utf8)
         let r = try CLI.run(["capacity", file, "--slo", "mean<2ms", "--out", dir.path, "--quiet"])
         XCTAssertEqual(r.status, 0, r.stderr)
         let row = try CLI.readCSV(dir.appendingPathComponent("capacity.csv"))[0]
         let found = Double(row["capacity_rps"]!)!
         // Analytic: the λ at which the M/M/4 mean response 1 ms + Erlang C wait = 2 ms.
-        func response(_ lambda: Double) -> Double {
-            let c = 4, mu = 1000.0, a = lambda / mu, rho = a / Double(c)
-            var term = 1.0, sum = 0.0
-            for k in 0..<c { if k > 0 { term *= a / Double(k) }; sum += term }
-            let last = term * a / Double(c) / (1 - rho)
-            return (last / (sum + last)) / (Double(c) * mu - lambda) * 1000 + 1
-        }
+        func response(_ lambda: Double) -> Double { SensitivityTests.meanResponse(c: 4, lambda: lambda, mu: 1000) }
         var lo = 1.0, hi = 3999.0
         for _ in 0..<100 { let mid = (lo + hi) / 2; if response(mid) < 2 { lo = mid } else { hi = mid } }
         XCTAssertEqual(found, lo, accuracy: lo * 0.03, "capacity \(found) vs analytic \(lo)")

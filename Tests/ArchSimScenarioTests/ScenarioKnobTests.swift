@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimScenario
+import XCTest
+
+final class ScenarioKnobTests: XCTestCase {
+    func testNumbersAreInterpolatedAndNamesKept() throws {
+        let k = try ScenarioKnob(parsing: "a.b.cpu=lognormal(median=2ms, p99=10ms)..lognormal(median=4ms, p99=30ms)")
+        XCTAssertEqual(k.path, "a.b.cpu")
+        XCTAssertEqual(k.text(at: 0), "lognormal(median=2ms, p99=10ms)")
+        XCTAssertEqual(k.text(at: 0.5), "lognormal(median=3ms, p99=20ms)")
+        XCTAssertEqual(k.text(at: 0.25), "lognormal(median=2.5ms, p99=15ms)")
+        XCTAssertEqual(k.value(at: 1), 4)
+        XCTAssertEqual(k.override(at: 0.5).keyPath, "a.b.cpu")
+    }
+
+    func testIntegersStayIntegersAndDecimalsStayExact() throws {
+        let w = try ScenarioKnob(parsing: "s.app.workers=2..16")
+        XCTAssertEqual(w.text(at: 0.3), "6")                 // 2 + 0.3 × 14 = 6.2 → 6
+        XCTAssertTrue(w.resolved(0.3, 0.35, tolerance: 0.01))  // 6 and 7
+        XCTAssertFalse(w.resolved(0, 0.5, tolerance: 0.5))
+        let z = try ScenarioKnob(parsing: "w.keys.p.popularity=zipf(s=0.6)..zipf(s=1.2)")
+        XCTAssertEqual(z.text(at: 0.5), "zipf(s=0.9)")
+        XCTAssertEqual(z.text(at: 1.0 / 3), "zipf(s=0.8)")
+        let r = try ScenarioKnob(parsing: "w.arrivals.rate=1e3/s..8000/s")
+        XCTAssertEqual(r.text(at: 0.5), "4500/s")
+        XCTAssertTrue(z.resolved(0.5, 0.501, tolerance: 0.01))
+    }
+
+    func testRefusals() {
+        for text in ["x=1", "=1..2", "a..b=1..2", "x=1..", "x=2ms..2ms", "x=exponential(mean=1ms)..constant(1ms)", "x=1ms..2s"] {
+            XCTAssertThrowsError(try ScenarioKnob(parsing: text), text)
+        }
+    }
+}
