@@ -87,14 +87,14 @@ public struct ScenarioKnob: Sendable, Equatable, CustomStringConvertible {
         ScenarioOverride(path: path, value: text(at: t))
     }
 
-    /// Whether two positions are as close as the search needs: the same value, integers one
-    /// apart, or every number within `tolerance` (relative) of the other.
+    /// Whether two positions are as close as the search needs: the same value, or every number
+    /// within `tolerance` (relative) of the other — integers within that or one apart.
     public func resolved(_ a: Double, _ b: Double, tolerance: Double) -> Bool {
         if text(at: a) == text(at: b) { return true }
         let x = numbers(at: a), y = numbers(at: b)
         for i in x.indices where x[i] != y[i] {
-            if integer[i] { if abs(x[i] - y[i]) > 1 { return false }; continue }
-            if abs(x[i] - y[i]) > tolerance * max(abs(x[i]), abs(y[i])) { return false }
+            let close = tolerance * max(abs(x[i]), abs(y[i]))
+            if abs(x[i] - y[i]) > (integer[i] ? max(1, close) : close) { return false }
         }
         return true
     }

@@ -18,6 +18,10 @@ final class ScenarioKnobTests: XCTestCase {
         XCTAssertEqual(w.text(at: 0.3), "6")                 // 2 + 0.3 × 14 = 6.2 → 6
         XCTAssertTrue(w.resolved(0.3, 0.35, tolerance: 0.01))  // 6 and 7
         XCTAssertFalse(w.resolved(0, 0.5, tolerance: 0.5))
+        // A large count stops at the tolerance, not at one apart.
+        let pool = try ScenarioKnob(parsing: "d.buffer_pool.capacity=8192..800000")
+        XCTAssertTrue(pool.resolved(0.07, 0.0702, tolerance: 0.1))       // 63,622 and 63,780
+        XCTAssertFalse(pool.resolved(0.05, 0.1, tolerance: 0.1))         // 47,782 and 87,373
         let z = try ScenarioKnob(parsing: "w.keys.p.popularity=zipf(s=0.6)..zipf(s=1.2)")
         XCTAssertEqual(z.text(at: 0.5), "zipf(s=0.9)")
         XCTAssertEqual(z.text(at: 1.0 / 3), "zipf(s=0.8)")

@@ -38,6 +38,7 @@ public struct Comparison: Sendable {
         var out: [(String, String, Double?)] = []
         let arch = scenario.architecture
         var reads = 0.0, writes = 0.0, gets = 0, hits = 0
+        var lockWaitMax: Double?
         for db in r.databases {
             for (s, server) in db.servers.enumerated() {
                 reads += Double(server.reads) / r.seconds
@@ -47,6 +48,17 @@ public struct Comparison: Sendable {
                 out.append(("component", "\(name):reads_rps", Double(server.reads) / r.seconds))
                 out.append(("component", "\(name):utilization", server.utilization))
                 if s > 0 { out.append(("component", "\(name):replication_lag_p99_ms", server.lagP99Ms)) }
+                // Format 1.1 storage (only where a file uses it, so older results keep their rows).
+                if let hit = server.hitRatio { out.append(("component", "\(name):hit_ratio", hit)) }
+                if let disk = server.diskUtilization { out.append(("component", "\(name):disk_utilization", disk)) }
+                if let lock = server.lockWaitMs {
+                    out.append(("component", "\(name):lock_wait_ms", lock))
+                    lockWaitMax = max(lockWaitMax ?? lock, lock)
+                }
+                let description = arch.databases[db.database]
+                if (s == 0 ? description.primary : description.replica).maxConnections != nil {
+                    out.append(("component", "\(name):rejected", Double(server.rejected)))
+                }
             }
         }
         for (c, cache) in r.caches.enumerated() {
@@ -59,6 +71,8 @@ public struct Comparison: Sendable {
         }
         var top: [(String, String, Double?)] = [("all", "db_reads_rps", reads), ("all", "db_writes_rps", writes)]
         if !r.caches.isEmpty { top.append(("all", "cache_hit_ratio", gets == 0 ? nil : Double(hits) / Double(gets))) }
+        // The hottest server's mean row-lock wait (where `lock: row` writes ran).
+        if let lockWaitMax { top.append(("all", "db_lock_wait_max_ms", lockWaitMax)) }
         return top + out
     }
 
