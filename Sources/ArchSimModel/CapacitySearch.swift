@@ -82,6 +82,14 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
         bound = 0
     }
 
+    /// Whether a result has this objective's metric (a comparison.csv metric name must name one
+    /// of its rows; a misspelt name would otherwise read as "no data" and fail every point).
+    public func isKnown(in result: ScenarioResult) -> Bool {
+        guard let column else { return true }
+        let type = requestType ?? "all"
+        return Comparison.table(result).contains { $0.metric == column && ($0.type == type || (requestType == nil && $0.type == "component")) }
+    }
+
     /// comparison.csv metric names: `p99_ms`, `db_reads_rps`, `main.primary:utilization`.
     static func isColumnName(_ name: String) -> Bool {
         name.contains("_") || name.contains(":")
@@ -118,8 +126,8 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
         c.latency.count == 0 ? nil : c.latency.percentile(p) / 1e6
     }
 
-    /// How far the value is on the holding side of the bound (positive: holds).
-    func margin(_ value: Double) -> Double { above ? value - bound : bound - value }
+    /// Whether a value is strictly on the holding side of the bound.
+    func holds(_ value: Double) -> Bool { above ? value > bound : value < bound }
 
     /// Whether every objective holds for `scenario`, judged against simulation noise: an
     /// objective holds when its 95% confidence interval over the replications lies on the
@@ -137,12 +145,15 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
             for objective in objectives {
                 let values = result.replications.map { objective.value(in: $0, scenario: s) }
                 if values.contains(where: { $0 == nil }) { return (false, result) }
-                let ci = ConfidenceInterval(values.map { objective.margin($0!) })
+                let ci = ConfidenceInterval(values.map { $0! })
                 let half = ci.halfWidth ?? 0
-                if ci.mean + half <= 0 { return (false, result) }
-                if ci.mean - half <= 0 {
+                // The CI's end nearer the bound, and the farther one (for `<`: upper and lower).
+                let near = objective.above ? ci.mean - half : ci.mean + half
+                let far = objective.above ? ci.mean + half : ci.mean - half
+                if !objective.holds(far) { return (false, result) }
+                if !objective.holds(near) {
                     if s.replications >= 4 * first {
-                        if ci.mean <= 0 { return (false, result) }
+                        if !objective.holds(ci.mean) { return (false, result) }
                     } else {
                         undecided = true
                     }

@@ -9,7 +9,8 @@ import Foundation
 /// LOW and HIGH are written as in a scenario and differ only in their numbers; a point between
 /// them, at position `t` (0 = LOW, 1 = HIGH), interpolates every number linearly. A number
 /// written without a decimal point, exponent or unit at both ends (`workers: 2..16`) is a count
-/// and stays an integer (rounded); `2ms..4ms` gives 2.5ms at t = 0.25. Digits that belong to a name (`p99`, `main[2]`'s index is a number too, but is
+/// and stays an integer (rounded); `2ms..4ms` gives 2.5ms at t = 0.25. Write a fraction with its
+/// decimal point (`0.0..1.0`), or it is a count that can only be 0 or 1. Digits that belong to a name (`p99`, `main[2]`'s index is a number too, but is
 /// equal at both ends) are not numbers. The value at a position is applied as a
 /// ``ScenarioOverride``, so it goes through the same checks as if written in the file.
 public struct ScenarioKnob: Sendable, Equatable, CustomStringConvertible {
@@ -93,7 +94,10 @@ public struct ScenarioKnob: Sendable, Equatable, CustomStringConvertible {
         if text(at: a) == text(at: b) { return true }
         let x = numbers(at: a), y = numbers(at: b)
         for i in x.indices where x[i] != y[i] {
-            let close = tolerance * max(abs(x[i]), abs(y[i]))
+            // Relative to the values, but never finer than 1% of the range times the tolerance
+            // (a break-even next to 0 would otherwise never resolve).
+            let range = abs(highNumbers[i] - lowNumbers[i])
+            let close = tolerance * max(abs(x[i]), abs(y[i]), 0.01 * range)
             if abs(x[i] - y[i]) > (integer[i] ? max(1, close) : close) { return false }
         }
         return true

@@ -58,8 +58,16 @@ struct Capacity: ParsableCommand {
     }
 
     static func objectives(_ texts: [String]) throws -> [ServiceLevelObjective] {
-        do { return try texts.map { text throws(SimulationError) in try ServiceLevelObjective(parsing: text) } }
+        let parsed: [ServiceLevelObjective]
+        do { parsed = try texts.map { text throws(SimulationError) in try ServiceLevelObjective(parsing: text) } }
         catch { throw InputError(description: "--slo: \(error)") }
+        // The search assumes an objective that holds at low load and fails at high load: a
+        // latency or error bound from above. Other metrics are for `sensitivity --verdict`.
+        if let o = parsed.first(where: { $0.above || $0.metric == nil }) {
+            throw InputError(description: "--slo \(o.text): the capacity search takes latency or error objectives with '<' "
+                             + "(p99<200ms, errors<1%); use `archsim sensitivity --verdict` for other metrics")
+        }
+        return parsed
     }
 
     /// Refuses an objective the search could never see fail: a latency bound that is not

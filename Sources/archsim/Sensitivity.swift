@@ -33,7 +33,7 @@ struct Sensitivity: ParsableCommand {
     var outputs: [String] = []
     @Option(help: "Values per knob from LOW to HIGH, both included (at least 2).")
     var points: Int = 3
-    @Option(help: "Relative precision of a break-even value (integers: to 1).")
+    @Option(help: "Relative precision of a break-even value (integers: at least to 1).")
     var tolerance: Double = 0.02
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory for sensitivity.csv and breakeven.csv (default: out/NAME-sensitivity).", valueName: "dir"))
     var out: String?
@@ -58,6 +58,10 @@ struct Sensitivity: ParsableCommand {
         }
         let outputs = try (Self.defaultOutputs + self.outputs.filter { !Self.defaultOutputs.contains($0) }).map { name in
             do { return try ServiceLevelObjective(output: name) } catch { throw InputError(description: "--output \(error)") }
+        }
+        var seen: Set<String> = []
+        for knob in knobs where !seen.insert(knob.path).inserted {
+            throw InputError(description: "--vary \(knob): \(knob.path) is varied twice; give each key path once")
         }
         let base = try options.apply(to: loadScenario(file))
         try Capacity.checkObjectives(objectives, runLength: base.duration)
@@ -94,6 +98,10 @@ struct Sensitivity: ParsableCommand {
         do {
             defer { line.finish() }
             _ = try evaluate(nil, 0, role: "base")
+            if let result = study.baseResult, let o = (objectives + outputs).first(where: { !$0.isKnown(in: result) }) {
+                let names = Set(Comparison.rows(of: result)).sorted().joined(separator: ", ")
+                throw InputError(description: "\(o.text): \(base.name)'s results have no metric '\(o.column ?? o.text)' (they have: \(names))")
+            }
             for knob in knobs {
                 var verdicts: [(t: Double, holds: Bool?)] = []
                 for i in 0..<points {
@@ -151,6 +159,7 @@ struct Sensitivity: ParsableCommand {
         /// Per knob, per output: the lowest and highest mean over its points.
         var ranges: [(knob: ScenarioKnob, low: [Double?], high: [Double?], min: [Double?], max: [Double?])] = []
         var base: [Double?] = []
+        var baseResult: ScenarioResult?
         var breakEvens: [(knob: ScenarioKnob, atLow: Bool?, atHigh: Bool?, flip: (holds: Double, fails: Double)?)] = []
 
         init(outputs: [ServiceLevelObjective]) {
@@ -170,7 +179,7 @@ struct Sensitivity: ParsableCommand {
                 cells += [CSVNumber.format(ci?.mean), CSVNumber.format(ci?.halfWidth)]
             }
             points.append(cells)
-            guard let knob else { base = means; return }
+            guard let knob else { base = means; baseResult = result; return }
             if ranges.last?.knob != knob { ranges.append((knob, means, means, means, means)) }
             var r = ranges.removeLast()
             if t == 1 { r.high = means }

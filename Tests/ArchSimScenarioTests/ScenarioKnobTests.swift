@@ -22,6 +22,10 @@ final class ScenarioKnobTests: XCTestCase {
         let pool = try ScenarioKnob(parsing: "d.buffer_pool.capacity=8192..800000")
         XCTAssertTrue(pool.resolved(0.07, 0.0702, tolerance: 0.1))       // 63,622 and 63,780
         XCTAssertFalse(pool.resolved(0.05, 0.1, tolerance: 0.1))         // 47,782 and 87,373
+        // Next to 0 the search still ends: never finer than 1% of the range times the tolerance.
+        let ttl = try ScenarioKnob(parsing: "c.ttl=0s..60s")
+        XCTAssertTrue(ttl.resolved(0, 0.0001, tolerance: 0.02))          // 0 s and 0.006 s
+        XCTAssertFalse(ttl.resolved(0, 0.01, tolerance: 0.02))           // 0 s and 0.6 s
         let z = try ScenarioKnob(parsing: "w.keys.p.popularity=zipf(s=0.6)..zipf(s=1.2)")
         XCTAssertEqual(z.text(at: 0.5), "zipf(s=0.9)")
         XCTAssertEqual(z.text(at: 1.0 / 3), "zipf(s=0.8)")

@@ -100,6 +100,21 @@ final class SensitivityTests: XCTestCase {
         let r = try CLI.run(["sensitivity", file, "--vary", "architecture.services.app.workers=4..8", "--verdict", "nonsense<1", "--out", out.path])
         XCTAssertEqual(r.status, 2)
         XCTAssert(r.stderr.contains("unknown metric"), r.stderr)
+        // A misspelt comparison.csv metric is named, not read as "no data" at every point.
+        let typo = try CLI.run(["sensitivity", file, "--vary", "architecture.services.app.workers=4..8", "--verdict", "db_read_rps<5",
+                                "--duration", "1s", "--out", out.path])
+        XCTAssertEqual(typo.status, 2)
+        XCTAssert(typo.stderr.contains("no metric 'db_read_rps'") && typo.stderr.contains("throughput_rps"), typo.stderr)
+        let twice = try CLI.run(["sensitivity", file, "--vary", "architecture.services.app.workers=4..8",
+                                 "--vary", "architecture.services.app.workers=2..3", "--out", out.path])
+        XCTAssertEqual(twice.status, 2)
+        XCTAssert(twice.stderr.contains("varied twice"), twice.stderr)
+        // capacity searches latency and error bounds only.
+        for slo in ["throughput_rps>100", "app:utilization<0.5", "p99>1ms"] {
+            let c = try CLI.run(["capacity", file, "--slo", slo, "--out", out.path])
+            XCTAssertEqual(c.status, 2, slo)
+            XCTAssert(c.stderr.contains("capacity search takes latency or error objectives"), c.stderr)
+        }
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 }

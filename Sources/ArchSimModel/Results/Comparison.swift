@@ -99,6 +99,10 @@ public struct Comparison: Sendable {
         return order.map { ($0, meta[$0]!.0, meta[$0]!.1, values[$0]!) }
     }
 
+    /// The metric names of a result, as comparison.csv writes them (component metrics as
+    /// `name:metric`), in output order.
+    public static func rows(of r: ScenarioResult) -> [String] { table(r).map(\.metric) }
+
     /// Adds each scenario's capacity (from ``CapacitySearch``) as a `capacity_rps` row, with its
     /// difference to the first (a search result: no CI).
     public mutating func addCapacity(_ capacities: [Double], objective: String) {
