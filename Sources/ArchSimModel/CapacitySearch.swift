@@ -35,12 +35,9 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
             throw .invalid("'\(text)': expected METRIC<VALUE, e.g. p99<200ms or errors<0.1%")
         }
         above = t[op] == ">"
-        var name = String(t[..<op])
+        let (name, type) = Self.splitType(String(t[..<op]))
+        requestType = type
         let value = String(t[t.index(after: op)...])
-        if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
-            requestType = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
-            name = String(name[..<open])
-        }
         guard !name.isEmpty else { throw .invalid("'\(text)': no metric before '\(t[op])'") }
         metric = Metric(rawValue: name)
         switch metric {
@@ -70,11 +67,8 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
     /// request type in brackets (`db_reads_rps`, `p99_ms[view_product]`).
     public init(output text: String) throws(SimulationError) {
         self.text = text
-        var name = text.replacingOccurrences(of: " ", with: "")
-        if let open = name.firstIndex(of: "["), name.hasSuffix("]") {
-            requestType = String(name[name.index(after: open)..<name.index(before: name.endIndex)])
-            name = String(name[..<open])
-        }
+        let (name, type) = Self.splitType(text.replacingOccurrences(of: " ", with: ""))
+        requestType = type
         guard Self.isColumnName(name) else {
             throw .invalid("'\(text)': expected a metric of comparison.csv, such as throughput_rps, p99_ms, db_reads_rps or main.primary:utilization")
         }
@@ -88,6 +82,12 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
         guard let column else { return true }
         let type = requestType ?? "all"
         return Comparison.table(result).contains { $0.metric == column && ($0.type == type || (requestType == nil && $0.type == "component")) }
+    }
+
+    /// `p99[view_product]` → (`p99`, `view_product`); without brackets, no request type.
+    static func splitType(_ text: String) -> (name: String, type: String?) {
+        guard let open = text.firstIndex(of: "["), text.hasSuffix("]") else { return (text, nil) }
+        return (String(text[..<open]), String(text[text.index(after: open)..<text.index(before: text.endIndex)]))
     }
 
     /// comparison.csv metric names: `p99_ms`, `db_reads_rps`, `main.primary:utilization`.

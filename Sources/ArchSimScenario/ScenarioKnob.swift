@@ -10,9 +10,9 @@ import Foundation
 /// them, at position `t` (0 = LOW, 1 = HIGH), interpolates every number linearly. A number
 /// written without a decimal point, exponent or unit at both ends (`workers: 2..16`) is a count
 /// and stays an integer (rounded); `2ms..4ms` gives 2.5ms at t = 0.25. Write a fraction with its
-/// decimal point (`0.0..1.0`), or it is a count that can only be 0 or 1. Digits that belong to a name (`p99`, `main[2]`'s index is a number too, but is
-/// equal at both ends) are not numbers. The value at a position is applied as a
-/// ``ScenarioOverride``, so it goes through the same checks as if written in the file.
+/// decimal point (`0.0..1.0`), or it is a count that can only be 0 or 1. Digits that continue a
+/// name (`p99`) are not numbers. The value at a position is applied as a ``ScenarioOverride``, so
+/// it goes through the same checks as if written in the file.
 public struct ScenarioKnob: Sendable, Equatable, CustomStringConvertible {
     public var path: String
     public var low: String

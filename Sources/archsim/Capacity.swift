@@ -30,13 +30,15 @@ struct Capacity: ParsableCommand {
 
     func validate() throws {
         if slos.isEmpty { throw ValidationError("give at least one --slo, e.g. --slo 'p99<200ms'") }
-        // Below 1e-4 the bisection would need more steps than the precision of the runs can tell apart.
-        if !(tolerance >= Self.minimumTolerance && tolerance < 1) {
-            throw ValidationError("--tolerance must be at least \(Self.minimumTolerance) and below 1, got \(tolerance)")
-        }
+        try Self.validate(tolerance: tolerance)
     }
 
-    static let minimumTolerance = 1e-4
+    /// Below 1e-4 a bisection would need more steps than the precision of the runs can tell apart.
+    static func validate(tolerance: Double) throws {
+        if !(tolerance >= 1e-4 && tolerance < 1) {
+            throw ValidationError("--tolerance must be at least 0.0001 and below 1, got \(tolerance)")
+        }
+    }
 
     func run() throws {
         let objectives = try Self.objectives(slos)

@@ -42,9 +42,7 @@ struct Sensitivity: ParsableCommand {
     func validate() throws {
         if knobs.isEmpty { throw ValidationError("give at least one --vary, e.g. --vary architecture.services.app.workers=2..16") }
         if points < 2 || points > 101 { throw ValidationError("--points must be from 2 to 101, got \(points)") }
-        if !(tolerance >= Capacity.minimumTolerance && tolerance < 1) {
-            throw ValidationError("--tolerance must be at least \(Capacity.minimumTolerance) and below 1, got \(tolerance)")
-        }
+        try Capacity.validate(tolerance: tolerance)
     }
 
     static let defaultOutputs = ["throughput_rps", "mean_ms", "p99_ms", "error_rate"]
