@@ -63,17 +63,20 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
         }
     }
 
-    /// An output to report rather than judge: a comparison.csv metric name, with an optional
-    /// request type in brackets (`db_reads_rps`, `p99_ms[view_product]`).
+    /// An output to report rather than judge: a comparison.csv metric name or one of `Metric`'s
+    /// (ms; a share for `errors`), with an optional request type in brackets (`db_reads_rps`,
+    /// `p99_ms[view_product]`, `p99[view_product]`).
     public init(output text: String) throws(SimulationError) {
         self.text = text
         let (name, type) = Self.splitType(text.replacingOccurrences(of: " ", with: ""))
         requestType = type
+        bound = 0
+        if let metric = Metric(rawValue: name) { self.metric = metric; return }
         guard Self.isColumnName(name) else {
-            throw .invalid("'\(text)': expected a metric of comparison.csv, such as throughput_rps, p99_ms, db_reads_rps or main.primary:utilization")
+            throw .invalid("'\(text)': expected \(Metric.allCases.map(\.rawValue).joined(separator: ", ")) or a metric of "
+                           + "comparison.csv, such as throughput_rps, p99_ms, db_reads_rps or main.primary:utilization")
         }
         column = name
-        bound = 0
     }
 
     /// Whether a result has this objective's metric (a comparison.csv metric name must name one

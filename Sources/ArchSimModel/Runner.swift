@@ -15,23 +15,30 @@ public enum Runner {
 
     public static func run(_ scenario: Scenario, jobs: Int,
                            progress: (@Sendable (Progress) -> Void)? = nil) throws -> ScenarioResult {
+        ScenarioResult(scenario: scenario, replications: try run(scenario, replications: 0..<scenario.replications,
+                                                                 jobs: jobs, progress: progress))
+    }
+
+    /// Runs replications `range` (each one's random streams depend on its index alone, so
+    /// replications 5..<10 are the same whether run alone or after 0..<5). In range order.
+    public static func run(_ scenario: Scenario, replications range: Range<Int>, jobs: Int,
+                           progress: (@Sendable (Progress) -> Void)? = nil) throws -> [ReplicationResult] {
         // Build one simulation first so a scenario the model cannot run fails before threads start.
-        _ = try Simulation(scenario: scenario, replication: 0)
-        let n = scenario.replications
-        let state = SharedState(count: n, end: scenario.warmup + scenario.duration)
-        let workers = max(1, min(jobs, n))
+        _ = try Simulation(scenario: scenario, replication: range.lowerBound)
+        let state = SharedState(count: range.count, end: scenario.warmup + scenario.duration)
+        let workers = max(1, min(jobs, range.count))
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
-            while let r = state.take() {
+            while let i = state.take() {
                 // A failure here is impossible: the same scenario built above.
-                let sim = try! Simulation(scenario: scenario, replication: r)
+                let sim = try! Simulation(scenario: scenario, replication: range.lowerBound + i)
                 let result = sim.run { now, events in
-                    if let progress { progress(state.update(r, now: now, events: events)) }
+                    if let progress { progress(state.update(i, now: now, events: events)) }
                 }
-                state.finish(r, result)
+                state.finish(i, result)
                 if let progress { progress(state.snapshot()) }
             }
         }
-        return ScenarioResult(scenario: scenario, replications: state.results.map { $0! })
+        return state.results.map { $0! }
     }
 
     final class SharedState: @unchecked Sendable {

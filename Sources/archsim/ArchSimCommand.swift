@@ -161,7 +161,12 @@ struct Run: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Directory for the CSV files (default: out/NAME).", valueName: "dir"))
     var out: String?
     @OptionGroup var options: SimulationOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var sweep: SweepOption
+
+    func validate() throws {
+        if precision.precision != nil && !sweep.sweeps.isEmpty { throw ValidationError("--precision and --sweep do not go together") }
+    }
 
     func run() throws {
         if !sweep.sweeps.isEmpty {
@@ -172,11 +177,19 @@ struct Run: ParsableCommand {
         let scenario = try options.apply(to: loadScenario(file))
         let dir = out ?? "out/\(scenario.name)"
         try OutputPath.directory(dir, option: "--out")
-        let result = try options.simulate(scenario)
-        try OutputPath.writing(dir) { try ResultFiles.write(result, to: dir) }
+        let (results, outcome) = try precision.simulate([scenario], options: options)
+        let result = results[0]
+        try OutputPath.writing(dir) {
+            try ResultFiles.write(result, to: dir)
+            if let outcome {
+                try ResultFiles.write(files: [("precision.csv", PrecisionOptions.table(outcome).text)], to: dir)
+            }
+        }
+        warnIfWarmupShort(result, quiet: options.quiet)
         if !options.quiet {
             print(TerminalTable.summary(result))
-            print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv")
+            if let outcome { print(PrecisionOptions.summary(outcome)) }
+            print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv\(outcome == nil ? "" : ", precision.csv")")
         }
     }
 }

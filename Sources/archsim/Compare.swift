@@ -28,9 +28,11 @@ struct Compare: ParsableCommand {
     @Option(name: .customLong("slo"), help: ArgumentHelp("An objective for --capacity, e.g. 'p99<200ms'; repeatable.", valueName: "objective"))
     var slos: [String] = []
     @OptionGroup var options: SimulationOptions
+    @OptionGroup var precision: PrecisionOptions
     @OptionGroup var sweep: SweepOption
 
     func validate() throws {
+        if precision.precision != nil && !sweep.sweeps.isEmpty { throw ValidationError("--precision and --sweep do not go together") }
         if capacity && !sweep.sweeps.isEmpty { throw ValidationError("--capacity and --sweep do not go together") }
         if files.count < 1 { throw ValidationError("give at least one scenario file") }
         if capacity && slos.isEmpty { throw ValidationError("--capacity needs at least one --slo, e.g. --slo 'p99<200ms'") }
@@ -53,8 +55,8 @@ struct Compare: ParsableCommand {
         scenarios = try Self.aligned(scenarios.map(options.apply), quiet: options.quiet)
         let objectives = try Capacity.objectives(slos)
         if capacity { try Capacity.checkObjectives(objectives, runLength: scenarios[0].duration) }
-        var results: [ScenarioResult] = []
-        for scenario in scenarios { results.append(try options.simulate(scenario)) }
+        // With --precision, every scenario runs to the same count, so their replications stay paired.
+        let (results, outcome) = try precision.simulate(scenarios, options: options)
         var comparison = Comparison(results)
         if capacity {
             var found: [CapacitySearch.Result] = []
@@ -70,9 +72,12 @@ struct Compare: ParsableCommand {
         try OutputPath.writing(out) {
             for result in results { try ResultFiles.write(result, to: (out as NSString).appendingPathComponent(result.name)) }
             try ComparisonFiles.write(comparison, results: results, to: out)
+            if let outcome { try ResultFiles.write(files: [("precision.csv", PrecisionOptions.table(outcome).text)], to: out) }
         }
+        for result in results { warnIfWarmupShort(result, quiet: options.quiet) }
         if !options.quiet {
             print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
+            if let outcome { print(PrecisionOptions.summary(outcome)) }
             print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")
         }
     }
