@@ -70,6 +70,8 @@ extension ScenarioReader {
                     f.checkKeys(FormatKeys.host.names, diagnostics)
                     host.cores = f.require("cores", diagnostics, "cores of each machine").flatMap { count($0, maximum: Limits.cores) } ?? 1
                     if let c = f["count"] { host.count = count(c, maximum: Limits.instances) ?? 1 }
+                    host.cost = f["cost"].flatMap(cost)
+                    host.costPerCore = f["cost_per_core"].flatMap(cost)
                 }
                 if hostIndex[host.name] == nil { hostIndex[host.name] = hosts.count }
                 hosts.append(host)
@@ -164,6 +166,10 @@ extension ScenarioReader {
             if let v = s["host"] {
                 service.host = hostReference(v)
                 if s["cores"] != nil { report(v, "a service gives host or cores, not both (on a host it shares the host's cores)") }
+            }
+            if let v = s["cost"] {
+                service.cost = cost(v)
+                if s["host"] != nil { report(v, "a service on a host has no cost of its own: the host's cost covers what runs on it") }
             }
             if let v = s["io"] { service.io = choice(v, IOMode.self) ?? .blocking }
             if let v = s["load_balancer"], let b = loadBalancer(v) {

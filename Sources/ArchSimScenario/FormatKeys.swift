@@ -163,10 +163,17 @@ enum FormatKeys {
         Key("host", .text, "The host its instances run on (instance i on machine i mod count); not with cores."),
         Key("pools", .named(.map(pool), nullable: true),
             "Client connection pools: database -> {size, wait}, per instance and per shard."),
+        costKey("What one instance costs per hour (any currency); not with host (the host's cost covers it)."),
     ])
+    /// `cost:` — a non-negative number per hour, in any one currency.
+    static func costKey(_ summary: String, name: String = "cost") -> Key {
+        Key(name, .number(allowZero: true, maximum: Limits.cost), summary)
+    }
     static let host = KeyTable(id: "host", summary: "A kind of machine: components placed on one share its cores.", keys: [
         Key("cores", .integer(minimum: 1, maximum: UInt64(Limits.cores)), "Cores of each machine.", required: true),
         Key("count", .integer(minimum: 1, maximum: UInt64(Limits.instances)), "Identical machines (default 1)."),
+        costKey("What one machine costs per hour (any currency), covering what runs on it."),
+        costKey("What one core costs per hour, added to cost (cores x cost_per_core per machine).", name: "cost_per_core"),
     ])
     static let pool = KeyTable(id: "pool", summary: "A client connection pool to one database.", keys: [
         Key("size", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Connections per instance and shard.", required: true),
@@ -250,6 +257,7 @@ enum FormatKeys {
         Key("latency", .distribution, "Time of each cache operation (with service: the network round trip, half before, half after)."),
         Key("workers", .integer(minimum: 1, maximum: UInt64(Limits.workers)), "Operations at once per node (Redis: 1); default unbounded."),
         Key("service", .distribution, "Time an operation holds a node's worker; a hot key saturates its node."),
+        costKey("What one node costs per hour (any currency)."),
     ])
     static let database = KeyTable(id: "database", summary: "A primary and its replicas.", keys: [
         Key("primary", .map(primary), "The primary server.", required: true),
@@ -275,6 +283,7 @@ enum FormatKeys {
         Key("buffer_pool", .map(bufferPool), "Rows kept in memory (LRU); a keyed read that misses reads its row from disk."),
         Key("disks", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Disk reads at once (default unbounded)."),
         Key("commit", .map(commit), "Every write waits for its redo-log flush."),
+        costKey("What one server costs per hour (any currency); not with host (the host's cost covers it)."),
     ]
     static let bufferPool = KeyTable(id: "buffer_pool", summary: "A database server's buffer pool.", keys: [
         Key("capacity", .integer(minimum: 1, maximum: UInt64(Limits.cacheCapacity)), "Rows kept in memory.", required: true),

@@ -46,6 +46,8 @@ public enum Limits {
     public static let thresholdCount = 1_000_000_000
     /// Request weights and histogram weights, each (so that their sum stays finite).
     public static let weight: Double = 1e15
+    /// A `cost:` per hour (any currency).
+    public static let cost: Double = 1e12
     /// Shape parameters of gamma, Weibull and Pareto (finite; samples past ``duration`` are
     /// clamped).
     public static let shape: Double = 1e15

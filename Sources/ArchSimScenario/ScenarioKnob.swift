@@ -83,6 +83,22 @@ public struct ScenarioKnob: Sendable, Equatable, CustomStringConvertible {
         return out
     }
 
+    /// Positions for a search over the knob's range: every integer of a count that spans at most
+    /// `integers` values (a cheapest configuration must not fall between two grid points);
+    /// otherwise `points` evenly spaced, both ends included. Positions with the same text are
+    /// kept once.
+    public func grid(points: Int, integers: Int = 64) -> [Double] {
+        let varying = (0..<lowNumbers.count).filter { lowNumbers[$0] != highNumbers[$0] }
+        let span = varying.map { abs(highNumbers[$0] - lowNumbers[$0]) }.max() ?? 0
+        let count = varying.allSatisfy({ integer[$0] }) && span + 1 <= Double(integers) ? Int(span) + 1 : points
+        var seen: Set<String> = [], positions: [Double] = []
+        for i in 0..<count {
+            let t = count == 1 ? 0 : Double(i) / Double(count - 1)
+            if seen.insert(text(at: t)).inserted { positions.append(t) }
+        }
+        return positions
+    }
+
     /// The override that sets the knob to its value at `t`.
     public func override(at t: Double) -> ScenarioOverride {
         ScenarioOverride(path: path, value: text(at: t))

@@ -101,6 +101,11 @@ final class ScenarioReader {
 
     /// A number that passes `valid` (`what` says which, e.g. "a positive number"); with
     /// `maximum`, one past it is refused with the bound in the message.
+    /// A `cost:` per hour: a non-negative number.
+    func cost(_ c: Cursor) -> Double? {
+        number(c, "a cost per hour (a non-negative number, any currency)", maximum: Limits.cost) { $0 >= 0 }
+    }
+
     func number(_ c: Cursor, _ what: String, maximum: Double? = nil, _ valid: (Double) -> Bool) -> Double? {
         guard let text = text(c, what) else { return nil }
         guard let value = ValueSyntax.number(text), valid(value) else {

@@ -156,8 +156,11 @@ public struct ScenarioWriter: Sendable {
         if !a.hosts.isEmpty {
             e.append(entry("hosts", .mapping(a.hosts.map { h in
                 let hp = "\(p).hosts.\(h.name)"
-                return entry(h.name, .mapping([entry("cores", int(h.cores), hp)] + (h.count == 1 ? [] : [entry("count", int(h.count), hp)])),
-                             p + ".hosts")
+                var fields = [entry("cores", int(h.cores), hp)]
+                if h.count != 1 { fields.append(entry("count", int(h.count), hp)) }
+                if let c = h.cost { fields.append(entry("cost", number(c), hp)) }
+                if let c = h.costPerCore { fields.append(entry("cost_per_core", number(c), hp)) }
+                return entry(h.name, .mapping(fields), p + ".hosts")
             }), p))
         }
         var services: [YAMLEntry] = []
@@ -191,6 +194,7 @@ public struct ScenarioWriter: Sendable {
         if let q = s.queueCapacity { e.append(entry("queue", int(q), p)) }
         if let c = s.cores { e.append(entry("cores", int(c), p)) }
         if let h = s.host { e.append(entry("host", .scalar(a.hosts[h].name), p)) }
+        if let c = s.cost { e.append(entry("cost", number(c), p)) }
         if s.io != .blocking { e.append(entry("io", .scalar(s.io.rawValue), p)) }
         if s.balancer != nil || s.retryFailed != nil {
             e.append(entry("load_balancer", balancer(s.balancer, retryFailed: s.retryFailed, p + ".load_balancer"), p))
@@ -304,6 +308,7 @@ public struct ScenarioWriter: Sendable {
         if c.latency != .constant(0) { e.append(entry("latency", try distribution(c.latency, p + ".latency"), p)) }
         if let workers = c.workers { e.append(entry("workers", int(workers), p)) }
         if let service = c.service { e.append(entry("service", try distribution(service, p + ".service"), p)) }
+        if let cost = c.cost { e.append(entry("cost", number(cost), p)) }
         return .mapping(e)
     }
 
@@ -360,6 +365,7 @@ public struct ScenarioWriter: Sendable {
                                                     entry("miss", try distribution(b.miss, bp + ".miss"), bp)]), p))
         }
         if let n = try differs("disks", s.disks, primary?.disks) { e.append(entry("disks", int(n), p)) }
+        if let c = try differs("cost", s.cost, primary?.cost) { e.append(entry("cost", number(c), p)) }
         if let c = try differs("commit", s.commit, primary?.commit) {
             let cp = p + ".commit"
             e.append(entry("commit", .mapping([entry("flush", try distribution(c.flush, cp + ".flush"), cp),

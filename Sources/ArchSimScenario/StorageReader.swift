@@ -25,6 +25,7 @@ extension ScenarioReader {
             if let v = f["eviction"] { cache.eviction = choice(v, EvictionPolicy.self) ?? .lru }
             if let v = f["ttl"] { cache.ttl = duration(v, allowZero: false) }
             if let v = f["latency"] { cache.latency = distribution(v) ?? .constant(0) }
+            if let v = f["cost"] { cache.cost = cost(v) }
             if let v = f["workers"] {
                 cache.workers = count(v, maximum: Limits.workers)
                 if f["service"] == nil { report(v, "workers needs a service time (service: constant(10us), say): without it an operation holds no worker") }
@@ -113,6 +114,10 @@ extension ScenarioReader {
     /// A server's version 1.1 keys: `max_connections`, `buffer_pool`, `disks`, `commit`.
     private func storageKeys(_ m: MapReader, into server: inout DatabaseServer) {
         if let v = m["host"] { server.host = hostReference(v) }
+        if let v = m["cost"] {
+            server.cost = cost(v)
+            if server.host != nil { report(v, "a database server on a host has no cost of its own: the host's cost covers what runs on it") }
+        }
         if let v = m["max_connections"], let n = count(v, maximum: Limits.connections) {
             server.maxConnections = n
             if n < server.connections {

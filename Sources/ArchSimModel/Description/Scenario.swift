@@ -208,6 +208,8 @@ public struct Service: Sendable, Equatable {
     public var autoscale: Autoscale?
     /// Client connection pools to databases (format 1.1), per instance and per shard, in file order.
     public var pools: [ConnectionPool]
+    /// What one instance costs per hour (any currency), when not on a host; nil = not given.
+    public var cost: Double?
 
     public init(name: String, instances: Int = 1, workers: Int = 1, queueCapacity: Int? = nil, cores: Int? = nil,
                 io: IOMode = .blocking, balancer: BalancerPolicy? = nil, operations: [Operation],
@@ -375,6 +377,8 @@ public struct Cache: Sendable, Equatable {
     /// Time an operation holds a node's worker (format 1.1); nil = no node throughput limit:
     /// an operation takes `latency` alone, as in format 1.
     public var service: Distribution?
+    /// What one node costs per hour; nil = not given.
+    public var cost: Double?
     public init(name: String, nodes: Int = 1, capacity: Int, eviction: EvictionPolicy = .lru,
                 ttl: Nanoseconds? = nil, latency: Distribution = .constant(0), workers: Int? = nil,
                 service: Distribution? = nil) {
@@ -402,6 +406,8 @@ public struct DatabaseServer: Sendable, Equatable {
     /// s mod count, replica r on machine r mod count. Its `read` and `write` times are CPU work
     /// shared with everything else there.
     public var host: Int?
+    /// What the server costs per hour, when not on a host; nil = not given.
+    public var cost: Double?
     public init(connections: Int, maxConnections: Int? = nil, read: Distribution, write: Distribution,
                 bufferPool: BufferPool? = nil, disks: Int? = nil, commit: CommitLog? = nil) {
         self.connections = connections; self.maxConnections = maxConnections; self.read = read; self.write = write
@@ -415,6 +421,10 @@ public struct HostKind: Sendable, Equatable {
     public var name: String
     public var cores: Int
     public var count: Int
+    /// What one machine costs per hour, and per core and hour (summed); nil = not given.
+    /// Together they cover everything placed on the machine.
+    public var cost: Double?
+    public var costPerCore: Double?
     public init(name: String, cores: Int, count: Int = 1) { self.name = name; self.cores = cores; self.count = count }
 }
 

@@ -73,6 +73,8 @@ public struct Comparison: Sendable {
         if !r.caches.isEmpty { top.append(("all", "cache_hit_ratio", gets == 0 ? nil : Double(hits) / Double(gets))) }
         // The hottest server's mean row-lock wait (where `lock: row` writes ran).
         if let lockWaitMax { top.append(("all", "db_lock_wait_max_ms", lockWaitMax)) }
+        // What the architecture costs per hour (where a file gives `cost:`).
+        if arch.hasCost { top.append(("all", "cost_per_h", r.costPerHour(arch))) }
         return top + out
     }
 

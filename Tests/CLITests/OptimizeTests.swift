@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import XCTest
+
+/// `archsim optimize`: the cheapest configuration that meets every objective, and the front.
+final class OptimizeTests: XCTestCase {
+    /// M/M/c under processor sharing: one service with ample workers on a host of `cores` cores,
+    /// each core priced. Its number in system is M/M/c's birth–death process, so the mean
+    /// response is Erlang C's.
+    static func mmcOnAHost(rate: String = "3500/s") -> String {
+        """
+        name: mmc-cost
+        duration: 60s
+        warmup: 5s
+        replications: 3
+        workload:
+          arrivals: {kind: open, rate: \(rate)}
+          requests:
+            req: {weight: 1}
+        architecture:
+          routes: {req: app.op}
+          hosts:
+            box: {cores: 4, cost_per_core: 0.05}
+          services:
+            app:
+              workers: 1000
+              host: box
+              operations:
+                op: {cpu: exponential(mean=1ms)}
+        """
+    }
+
+    func testCheapestMMcMatchesErlangC() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("mmc.yaml").path
+        try Self.mmcOnAHost().write(toFile: file, atomically: true, encoding: .utf8)
+        let bound = 1.15
+        let analytic = (4...20).first { SensitivityTests.meanResponse(c: $0, lambda: 3500, mu: 1000) < bound }!
+        XCTAssertEqual(analytic, 6)       // c = 5 gives 1.252 ms, c = 6 1.071 ms
+        let out = dir.appendingPathComponent("out")
+        let r = try CLI.run(["optimize", file, "--slo", "mean<\(bound)ms", "--vary", "architecture.hosts.box.cores=4..12",
+                             "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("cheapest that holds: box.cores=\(analytic) at 0.3/h"), r.stdout)
+        let rows = try CLI.readCSV(out.appendingPathComponent("optimize.csv"))
+        XCTAssertEqual(rows.map { $0["architecture.hosts.box.cores"]! }, (4...12).map(String.init), "every integer, cheapest first")
+        XCTAssertEqual(rows.filter { $0["cheapest"] == "1" }.map { $0["architecture.hosts.box.cores"] }, [String(analytic)])
+        for row in rows {
+            let c = Int(row["architecture.hosts.box.cores"]!)!
+            XCTAssertEqual(Double(row["cost_per_h"]!)!, 0.05 * Double(c), accuracy: 1e-9)
+            XCTAssertEqual(row["verdict"], c >= analytic ? "holds" : "fails", "c = \(c)")
+            let theory = SensitivityTests.meanResponse(c: c, lambda: 3500, mu: 1000)
+            XCTAssertEqual(Double(row["mean<\(bound)ms"]!)!, theory, accuracy: 0.1 * theory, "c = \(c)")
+        }
+        // The cheapest is always on the front; p99 falls along it.
+        XCTAssertEqual(rows[0]["pareto"], "1")
+        let front = rows.filter { $0["pareto"] == "1" }.map { Double($0["p99_ms"]!)! }
+        XCTAssertEqual(front, front.sorted(by: >))
+
+        // Stopping at the cheapest judges nothing dearer.
+        let stop = dir.appendingPathComponent("stop")
+        XCTAssertEqual(try CLI.run(["optimize", file, "--slo", "mean<\(bound)ms", "--vary", "architecture.hosts.box.cores=4..12",
+                                    "--stop-at-cheapest", "--quiet", "--out", stop.path]).status, 0)
+        let stopped = try CLI.readCSV(stop.appendingPathComponent("optimize.csv"))
+        XCTAssertEqual(stopped.filter { $0["verdict"] != "not_judged" }.count, analytic - 4 + 1)
+        XCTAssertEqual(stopped.first { $0["cheapest"] == "1" }?["architecture.hosts.box.cores"], String(analytic))
+    }
+
+    func testCostIsAComparisonMetric() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("mmc.yaml").path
+        try Self.mmcOnAHost(rate: "1000/s").write(toFile: file, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        XCTAssertEqual(try CLI.run(["compare", file, "--duration", "5s", "--quiet", "--out", out.path]).status, 0)
+        let rows = try CLI.readCSV(out.appendingPathComponent("comparison.csv"))
+        XCTAssertEqual(rows.first { $0["metric"] == "cost_per_h" }?["value"], "0.2")
+    }
+
+    func testRefusesWhatCannotBeOptimized() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("mmc.yaml").path
+        try Self.mmcOnAHost().write(toFile: file, atomically: true, encoding: .utf8)
+        let free = dir.appendingPathComponent("free.yaml").path
+        try Self.mmcOnAHost().replacingOccurrences(of: ", cost_per_core: 0.05", with: "").write(toFile: free, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        for (args, message) in [([free, "--slo", "p99<10ms", "--vary", "architecture.hosts.box.cores=4..12"], "nothing has a cost"),
+                                ([file, "--slo", "p99<10ms", "--vary", "architecture.hosts.box.cores=4..12",
+                                  "--vary", "architecture.services.app.workers=500..1000", "--max-configurations", "40"],
+                                 "the grid has 45 configurations (architecture.hosts.box.cores: 9 × architecture.services.app.workers: 5), more than --max-configurations 40"),
+                                ([file, "--slo", "p99<10ms", "--vary", "architecture.hosts.box.cors=4..12"], "cors"),
+                                ([file, "--slo", "p99<10ms", "--vary", "architecture.hosts.box.cores=0..3"], "--vary at"),
+                                ([file, "--slo", "p99<<10ms", "--vary", "architecture.hosts.box.cores=4..12"], "--slo"),
+                                ([file, "--vary", "architecture.hosts.box.cores=4..12"], "give at least one --slo")] {
+            let r = try CLI.run(["optimize"] + args + ["--out", out.path])
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.contains(message), "\(args): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("optimize.csv").path), "\(args)")
+        }
+    }
+}
