@@ -19,6 +19,11 @@ public enum ResultFiles {
     public static let timeseriesHeader = ["scenario", "replication", "t_s", "arrivals", "completed", "errors",
                                           "in_flight", "p50_ms", "p99_ms", "warmup", "timeouts", "rejected", "failed",
                                           "retries", "breakers_open"]
+    /// faults.csv (scenarios with faults only): per fault, a row per replication, then `all`.
+    public static let faultsHeader = ["scenario", "replication", "fault", "target", "kind", "factor", "at_s", "end_s",
+                                      "baseline_windows", "baseline_p99_ms", "baseline_p99_sd_ms", "baseline_error_rate",
+                                      "baseline_error_rate_sd", "recovered", "recovery_s", "peak_p99_ms", "peak_error_rate",
+                                      "amplification_before", "amplification_during", "amplification_after"]
 
     static func n(_ x: Double, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
     static func n(_ x: Double?, _ d: Int = 6) -> String { CSVNumber.format(x, decimals: d) }
@@ -75,12 +80,59 @@ public enum ResultFiles {
         return t
     }
 
-    /// Writes the four files into `directory` (created if needed), all or none: see
+    /// Recovery after each fault (see ``FaultRecovery``): for each fault in file order, a row per
+    /// replication, then one with `replication` = `all` whose cells are means over the
+    /// replications that have them, except `recovered` (how many recovered) and `recovery_s`
+    /// (the mean over those that recovered; empty if none did).
+    public static func faults(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: faultsHeader)
+        let arch = r.scenario.architecture
+        for (i, (fault, recoveries)) in zip(r.scenario.faults, r.faultRecoveries()).enumerated() {
+            let end = fault.duration.map { fault.at + $0 }
+            let factor: Double? = if case .slow(let f) = fault.kind { f } else { nil }
+            let kind = factor == nil ? "crash" : "slow"
+            let described: [String] = [String(i), arch.name(of: fault.target), kind, n(factor),
+                                       n(Double(fault.at) / 1e9, 9), n(end.map { Double($0) / 1e9 }, 9)]
+            func ms(_ ns: Double?) -> Double? { ns.map { $0 / 1e6 } }
+            func measured(windows: String, _ b: RecoveryBand?, recovered: String, recoverySeconds: Double?,
+                          peakP99: Double?, peakErrorRate: Double?, before: Double?, during: Double?,
+                          after: Double?) -> [String] {
+                let band: [String] = [n(ms(b?.p99Mean)), n(ms(b?.p99SD)), n(b?.errorRateMean), n(b?.errorRateSD)]
+                let outcome: [String] = [recovered, n(recoverySeconds, 9), n(ms(peakP99)), n(peakErrorRate)]
+                let amplification: [String] = [n(before), n(during), n(after)]
+                return [windows] + band + outcome + amplification
+            }
+            for (rep, x) in zip(r.replications, recoveries) {
+                let recovered = x.recovered.map { $0 ? "1" : "0" } ?? ""
+                let cells = measured(windows: String(x.baselineWindows), x.band, recovered: recovered,
+                                     recoverySeconds: x.recovery.map { Double($0) / 1e9 }, peakP99: x.peakP99,
+                                     peakErrorRate: x.peakErrorRate, before: x.amplificationBefore,
+                                     during: x.amplificationDuring, after: x.amplificationAfter)
+                t.append([r.name, String(rep.replication)] + described + cells)
+            }
+            let all = FaultRecoverySummary(recoveries)
+            let cells = measured(windows: n(all.baselineWindows, 3), all.band, recovered: all.recovered.map(String.init) ?? "",
+                                 recoverySeconds: all.recovery.map { $0 / 1e9 }, peakP99: all.peakP99,
+                                 peakErrorRate: all.peakErrorRate, before: all.amplificationBefore,
+                                 during: all.amplificationDuring, after: all.amplificationAfter)
+            t.append([r.name, "all"] + described + cells)
+        }
+        return t
+    }
+
+    /// The files of a run: the four of every scenario, and faults.csv when it has faults (so a
+    /// scenario without faults writes exactly what it wrote before faults.csv existed).
+    public static func files(_ r: ScenarioResult) -> [(name: String, text: String)] {
+        var files = [("summary.csv", summary(r)), ("components.csv", components(r)),
+                     ("replications.csv", replications(r)), ("timeseries.csv", timeseries(r))]
+        if !r.scenario.faults.isEmpty { files.append(("faults.csv", faults(r))) }
+        return files.map { ($0, $1.text) }
+    }
+
+    /// Writes the run's ``files(_:)`` into `directory` (created if needed), all or none: see
     /// ``write(files:to:)``.
     public static func write(_ r: ScenarioResult, to directory: String) throws {
-        let files = [("summary.csv", summary(r)), ("components.csv", components(r)),
-                     ("replications.csv", replications(r)), ("timeseries.csv", timeseries(r))].map { ($0, $1.text) }
-        try write(files: files, to: directory)
+        try write(files: files(r), to: directory)
     }
 
     /// Writes `files` (name, text) into `directory`, creating it (and missing parents) if
