@@ -153,7 +153,7 @@ struct Run: ParsableCommand {
         discussion: """
         Writes DIR/summary.csv (per request type and `all`), components.csv (per service, cache and database server), \
         replications.csv (the `all` row of each replication) and timeseries.csv (per replication and \
-        window). Each file is written whole or not at all. Prints a summary table unless --quiet.
+        window); with faults, faults.csv (recovery after each fault); with --precision, precision.csv. Each file is written whole or not at all. Prints a summary table unless --quiet.
         """)
 
     @Argument(help: "The scenario YAML file.")
@@ -189,7 +189,8 @@ struct Run: ParsableCommand {
         if !options.quiet {
             print(TerminalTable.summary(result))
             if let outcome { print(PrecisionOptions.summary(outcome)) }
-            print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv\(outcome == nil ? "" : ", precision.csv")")
+            let extra = (result.scenario.faults.isEmpty ? "" : ", faults.csv") + (outcome == nil ? "" : ", precision.csv")
+            print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv\(extra)")
         }
     }
 }

@@ -128,7 +128,8 @@ struct Optimize: ParsableCommand {
         if !options.quiet {
             let verdict = objectives.map(\.text).joined(separator: " & ")
             let judged = order.filter { configurations[$0].judged != nil }
-            print("\(judged.count) of \(order.count) configurations judged against \(verdict)")
+            let holding = judged.filter { configurations[$0].judged!.holds }.count
+            print("\(judged.count) of \(order.count) configurations judged against \(verdict); \(holding) hold")
             for i in judged {
                 let c = configurations[i], j = c.judged!
                 print("  \(describe(knobs, c))  cost \(CSVNumber.format(c.cost, decimals: 4))/h  "
