@@ -31,7 +31,8 @@ def test_run_matches_committed(scenario, committed, tmp_path):
 
 
 def test_optimize_matches_committed(tmp_path):
-    """The bundled optimize study, cut to the three cheapest app-instance counts (judged alike)."""
+    """The bundled optimize study stopped at its cheapest configuration: the configurations judged
+    before it are the committed run's."""
     subprocess.run([str(ARCHSIM), "optimize", "scenarios/claims/cheapest-cluster.yaml", "--slo", "p99<200ms",
                     "--slo", "errors<0.1%", "--vary", "architecture.services.app.instances=2..12",
                     "--vary", "architecture.databases.main.replicas.count=1..4", "--stop-at-cheapest",

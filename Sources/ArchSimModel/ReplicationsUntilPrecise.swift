@@ -65,29 +65,38 @@ public struct PrecisionTarget: Sendable {
     func next(after n: Int, widths: [Width]) -> Int? {
         let worst = widths.map { $0.relative ?? .infinity }.max() ?? 0
         guard worst > relative else { return nil }
+        // In Double: the ratio may be huge (a mean near 0 with some spread).
         let estimate = worst.isFinite ? (Double(n) * (worst / relative) * (worst / relative)).rounded(.up) : Double(2 * n)
-        return min(maxReplications, max(n + 1, min(2 * n, Int(estimate))))
+        return min(maxReplications, max(n + 1, Int(min(Double(2 * n), estimate))))
     }
 
-    /// Runs `scenarios` with the same growing number of replications until precise or capped.
-    /// `round` hears each round's replication range before it runs.
-    public func run(_ scenarios: [Scenario], jobs: Int, round: ((Range<Int>) -> Void)? = nil,
+    /// Runs `scenarios` with the same growing number of replications until precise or capped
+    /// (never fewer than the scenarios' own replications, at least 3; the cap rises to them).
+    /// `round` hears each round's replication count before it runs (and may refuse it by
+    /// throwing); `checkFirst` sees the first round's results (to refuse a metric they lack
+    /// before running more).
+    public func run(_ scenarios: [Scenario], jobs: Int, round: ((Int) throws -> Void)? = nil,
+                    checkFirst: (([ScenarioResult]) throws -> Void)? = nil,
                     progress: (@Sendable (Runner.Progress) -> Void)? = nil) throws -> Outcome {
-        var n = min(maxReplications, max(3, scenarios.map(\.replications).max() ?? 1))
+        var n = max(3, scenarios.map(\.replications).max() ?? 1)
+        var target = self
+        target.maxReplications = max(maxReplications, n)
         var done: [[ReplicationResult]] = Array(repeating: [], count: scenarios.count)
+        var first = true
         while true {
+            try round?(n)
             var results: [ScenarioResult] = []
             for (i, scenario) in scenarios.enumerated() {
-                let range = done[i].count..<n
-                round?(range)
-                done[i] += try Runner.run(scenario, replications: range, jobs: jobs, progress: progress)
+                done[i] += try Runner.run(scenario, replications: done[i].count..<n, jobs: jobs, progress: progress)
                 var s = scenario
                 s.replications = n
                 results.append(ScenarioResult(scenario: s, replications: done[i]))
             }
-            let widths = widths(results)
-            guard n < maxReplications, let more = next(after: n, widths: widths) else {
-                return Outcome(results: results, widths: widths, reached: next(after: n, widths: widths) == nil, relative: relative)
+            if first { try checkFirst?(results); first = false }
+            let widths = target.widths(results)
+            guard n < target.maxReplications, let more = target.next(after: n, widths: widths) else {
+                return Outcome(results: results, widths: widths, reached: target.next(after: n, widths: widths) == nil,
+                               relative: relative)
             }
             n = more
         }

@@ -129,10 +129,16 @@ public enum ResultFiles {
         return files.map { ($0, $1.text) }
     }
 
-    /// Writes the run's ``files(_:)`` into `directory` (created if needed), all or none: see
-    /// ``write(files:to:)``.
-    public static func write(_ r: ScenarioResult, to directory: String) throws {
-        try write(files: files(r), to: directory)
+    /// Files a run writes only sometimes (faults.csv with faults, precision.csv with
+    /// --precision): one left by an earlier run in the same directory is removed when this run
+    /// does not write it, so a directory never mixes two runs.
+    public static let optionalFiles = ["faults.csv", "precision.csv"]
+
+    /// Writes the run's ``files(_:)`` and `extra` into `directory` (created if needed), all or
+    /// none: see ``write(files:to:removing:)``.
+    public static func write(_ r: ScenarioResult, to directory: String, adding extra: [(name: String, text: String)] = []) throws {
+        let all = files(r) + extra
+        try write(files: all, to: directory, removing: optionalFiles.filter { name in !all.contains { $0.name == name } })
     }
 
     /// Writes `files` (name, text) into `directory`, creating it (and missing parents) if
@@ -140,7 +146,8 @@ public enum ResultFiles {
     /// its target first; only when all are written are they renamed into place (a rename
     /// within a directory does not fail for want of space). On failure the temporary files,
     /// and the directories this call created, are removed, and the error is thrown.
-    public static func write(files: [(name: String, text: String)], to directory: String) throws {
+    /// `removing`: names of stale files to delete once every file is in place.
+    public static func write(files: [(name: String, text: String)], to directory: String, removing stale: [String] = []) throws {
         let fm = FileManager.default
         // The outermost directory this call creates, to remove again on failure.
         var created: String?
@@ -163,6 +170,10 @@ public enum ResultFiles {
                 throw CocoaError(.fileWriteUnknown, userInfo: [
                     NSLocalizedDescriptionKey: "cannot write \(target): \(String(cString: strerror(errno)))",
                     NSFilePathErrorKey: target])
+            }
+            for name in stale {
+                let path = (directory as NSString).appendingPathComponent(name)
+                if fm.fileExists(atPath: path) { try fm.removeItem(atPath: path) }
             }
         } catch {
             for (temporary, _) in written { try? fm.removeItem(atPath: temporary) }
@@ -207,7 +218,9 @@ public enum ComparisonFiles {
         return t.text
     }
 
-    public static func write(_ c: Comparison, results: [ScenarioResult], to directory: String) throws {
-        try ResultFiles.write(files: [("comparison.csv", comparison(c).text)], to: directory)
+    public static func write(_ c: Comparison, results: [ScenarioResult], to directory: String,
+                             adding extra: [(name: String, text: String)] = []) throws {
+        try ResultFiles.write(files: [("comparison.csv", comparison(c).text)] + extra, to: directory,
+                              removing: extra.contains { $0.name == "precision.csv" } ? [] : ["precision.csv"])
     }
 }

@@ -180,10 +180,7 @@ struct Run: ParsableCommand {
         let (results, outcome) = try precision.simulate([scenario], options: options)
         let result = results[0]
         try OutputPath.writing(dir) {
-            try ResultFiles.write(result, to: dir)
-            if let outcome {
-                try ResultFiles.write(files: [("precision.csv", PrecisionOptions.table(outcome).text)], to: dir)
-            }
+            try ResultFiles.write(result, to: dir, adding: outcome.map { [("precision.csv", PrecisionOptions.table($0).text)] } ?? [])
         }
         warnIfWarmupShort(result, quiet: options.quiet)
         if !options.quiet {

@@ -14,7 +14,10 @@ struct Compare: ParsableCommand {
         random numbers) and differences are paired. With --workload, that workload replaces each \
         scenario's own. Prints metrics as rows and scenarios as columns, with each difference to the \
         first and its paired 95% CI; writes DIR/comparison.csv (scenario, request_type, metric, value, \
-        ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/.
+        ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/. With \
+        --precision, replications are added (the same count for every scenario, so they stay \
+        paired) until each --precision-metric is that precise; DIR/precision.csv says which stop \
+        was reached.
         """)
 
     @Argument(help: "Scenario YAML files; the first is the baseline.")
@@ -71,8 +74,8 @@ struct Compare: ParsableCommand {
         // Everything rendered before anything is written.
         try OutputPath.writing(out) {
             for result in results { try ResultFiles.write(result, to: (out as NSString).appendingPathComponent(result.name)) }
-            try ComparisonFiles.write(comparison, results: results, to: out)
-            if let outcome { try ResultFiles.write(files: [("precision.csv", PrecisionOptions.table(outcome).text)], to: out) }
+            try ComparisonFiles.write(comparison, results: results, to: out,
+                                      adding: outcome.map { [("precision.csv", PrecisionOptions.table($0).text)] } ?? [])
         }
         for result in results { warnIfWarmupShort(result, quiet: options.quiet) }
         if !options.quiet {

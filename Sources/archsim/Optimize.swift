@@ -99,7 +99,15 @@ struct Optimize: ParsableCommand {
                 throw InputError(description: "--vary at \(at):\n\(errors.description)")
             }
             try options.preflight(scenario)
-            configurations.append(Configuration(positions: positions, scenario: scenario, cost: scenario.architecture.costPerHour))
+            if let s = scenario.architecture.services.first(where: { $0.autoscale != nil }) {
+                throw InputError(description: "\(base.sourcePath ?? base.name): service \(s.name) autoscales, so its cost is known only "
+                                 + "after a run and configurations cannot be priced before judging; give it fixed instances "
+                                 + "and vary them (--vary architecture.services.\(s.name).instances=LOW..HIGH)")
+            }
+            // Rounded as optimize.csv writes it, so equal prices tie (and keep grid order)
+            // whatever their floating-point sums.
+            let cost = (scenario.architecture.costPerHour * 1e6).rounded() / 1e6
+            configurations.append(Configuration(positions: positions, scenario: scenario, cost: cost))
         }
         guard configurations.contains(where: { $0.scenario.architecture.hasCost }) else {
             throw InputError(description: "\(base.sourcePath ?? base.name): nothing has a cost; give `cost:` (per hour) to hosts, "
@@ -117,6 +125,11 @@ struct Optimize: ParsableCommand {
             for (k, i) in order.enumerated() {
                 line.message("configuration \(k + 1)/\(order.count): \(describe(knobs, configurations[i])) (cost \(CSVNumber.format(configurations[i].cost, decimals: 4))/h)")
                 let (holds, result) = try judge(objectives, configurations[i].scenario)
+                // A misspelt comparison.csv metric would fail every configuration: refuse it.
+                if k == 0, let o = objectives.first(where: { !$0.isKnown(in: result) }) {
+                    let names = Set(Comparison.rows(of: result)).sorted().joined(separator: ", ")
+                    throw InputError(description: "--slo \(o.text): \(base.name)'s results have no metric '\(o.column ?? o.text)' (they have: \(names))")
+                }
                 configurations[i].judged = Self.summarize(result, holds: holds, objectives: objectives)
                 if holds && cheapest == nil { cheapest = i }
                 if holds && stopAtCheapest { break }

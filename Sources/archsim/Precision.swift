@@ -11,15 +11,16 @@ struct PrecisionOptions: ParsableArguments {
     var precision: String?
     @Option(name: .customLong("precision-metric"), help: ArgumentHelp("A metric that must be precise: mean (default; of all requests), p99, p99[view_product], errors, or a comparison.csv metric such as throughput_rps or db_reads_rps; repeatable.", valueName: "metric"))
     var metrics: [String] = []
-    @Option(help: "With --precision: stop at this many replications even if not precise.")
-    var maxReplications: Int = 100
+    @Option(help: "With --precision: stop at this many replications even if not precise (default 100; never below the file's replications).")
+    var maxReplications: Int?
 
     func validate() throws {
         if precision == nil && !metrics.isEmpty { throw ValidationError("--precision-metric goes with --precision, e.g. --precision 2%") }
         if let precision, Self.share(precision) == nil {
             throw ValidationError("--precision: expected a share like 2% or 0.02 (above 0, below 100%), got \(precision)")
         }
-        if maxReplications < 2 || maxReplications > Limits.replications {
+        if precision == nil && maxReplications != nil { throw ValidationError("--max-replications goes with --precision, e.g. --precision 2%") }
+        if let maxReplications, maxReplications < 2 || maxReplications > Limits.replications {
             throw ValidationError("--max-replications must be from 2 to \(Limits.replications), got \(maxReplications)")
         }
     }
@@ -43,7 +44,7 @@ struct PrecisionOptions: ParsableArguments {
                 throw InputError(description: "--precision-metric \(m.text): \(s.name) has no request type '\(t)'")
             }
         }
-        return PrecisionTarget(metrics: metrics, relative: relative, maxReplications: maxReplications)
+        return PrecisionTarget(metrics: metrics, relative: relative, maxReplications: maxReplications ?? 100)
     }
 
     /// Runs the scenarios: as they are, or until precise. Returns the results and, with
@@ -52,27 +53,33 @@ struct PrecisionOptions: ParsableArguments {
         guard let target = try target(for: scenarios) else {
             return (try scenarios.map(options.simulate), nil)
         }
-        for s in scenarios {
-            var largest = s
-            largest.replications = max(s.replications, target.maxReplications)
-            try options.preflight(largest)
-        }
         let line = ProgressLine(label: scenarios.map(\.name).joined(separator: ", "), enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }
         let outcome: PrecisionTarget.Outcome
         do {
-            outcome = try target.run(scenarios, jobs: options.jobs, round: { range in
-                line.message("replications \(range.lowerBound + 1)–\(range.upperBound) (until \(precision!) precise)")
+            outcome = try target.run(scenarios, jobs: options.jobs, round: { n in
+                // Each round is checked against the budgets before it runs (the run so far is kept).
+                for s in scenarios {
+                    var round = s
+                    round.replications = n
+                    do { try options.preflight(round) } catch let e as InputError {
+                        throw InputError(description: "--precision: a round of \(n) replications would be over budget "
+                                         + "(lower --max-replications, or shorten the run): \(e.description)")
+                    }
+                }
+                line.message("\(n) replications (until \(precision!) precise)")
+            }, checkFirst: { results in
+                // Every metric must exist in every scenario: a misspelt comparison.csv name would
+                // never become precise, and would run to the cap before saying so.
+                for m in target.metrics {
+                    if let r = results.first(where: { !m.isKnown(in: $0) }) {
+                        let names = Set(Comparison.rows(of: r)).sorted().joined(separator: ", ")
+                        throw InputError(description: "--precision-metric \(m.text): \(r.name)'s results have no metric '\(m.column ?? m.text)' (they have: \(names))")
+                    }
+                }
             }, progress: { line.update($0) })
         } catch let e as SimulationError {
             throw InputError(description: "\(scenarios.map { $0.sourcePath ?? $0.name }.joined(separator: ", ")): \(e)")
-        }
-        // Every metric must exist: a misspelt comparison.csv name would never become precise.
-        for m in target.metrics {
-            if let r = outcome.results.first, !m.isKnown(in: r) {
-                let names = Set(Comparison.rows(of: r)).sorted().joined(separator: ", ")
-                throw InputError(description: "--precision-metric \(m.text): \(r.name)'s results have no metric '\(m.column ?? m.text)' (they have: \(names))")
-            }
         }
         return (outcome.results, outcome)
     }
@@ -100,7 +107,7 @@ struct PrecisionOptions: ParsableArguments {
         let t = CSVNumber.format(target * 100, decimals: 3) + "%"
         return outcome.reached
             ? "precision \(t) reached after \(outcome.replications) replications (widest: \(widest))"
-            : "precision \(t) NOT reached: stopped at --max-replications \(outcome.replications) (widest: \(widest))"
+            : "precision \(t) NOT reached: stopped at the cap of \(outcome.replications) replications (--max-replications) (widest: \(widest))"
     }
 }
 
@@ -115,18 +122,16 @@ func warnIfWarmupShort(_ result: ScenarioResult, quiet: Bool) {
             + "~\(formatDuration(check.settlesAt)) (MSER-5 over the replications' mean timeseries), and the windows before "
             + "move its mean by \(bias); try --warmup \(formatDuration(niceDuration(check.settlesAt)))"
     } else {
-        text = "warning: \(name): \(check.series) does not settle within the run (MSER-5 truncates at half of it; the first "
-            + "half's mean is \(bias) off the second's): the system may be overloaded, or the run too short to tell its warm-up"
+        text = "warning: \(name): \(check.series) does not settle within the run (MSER-5 truncates at half of it, and its "
+            + "measured windows' mean is \(bias) off the last half's): the system may be overloaded, or the run too short to tell its warm-up"
     }
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }
 
-/// The next of 1, 2, 5 × 10ᵏ seconds (or whole minutes past a minute) at or above `ns`.
+/// A warm-up to suggest at or above `ns`: 1, 2, 5, 10, 20 or 30 s, else whole minutes.
 func niceDuration(_ ns: Int64) -> Int64 {
     let s = Double(ns) / 1e9
-    if s > 60 { return Int64((s / 60).rounded(.up)) * 60_000_000_000 }
-    var step = 1.0
-    while step * 10 <= s { step *= 10 }
-    for f in [1.0, 2, 5, 10] where f * step >= s { return Int64(f * step * 1e9) }
-    return Int64(10 * step * 1e9)
+    if s > 30 { return Int64((s / 60).rounded(.up)) * 60_000_000_000 }
+    for v in [1.0, 2, 5, 10, 20, 30] where v >= s { return Int64(v * 1e9) }
+    return 30_000_000_000
 }

@@ -54,11 +54,20 @@ final class PrecisionTests: XCTestCase {
         let out = dir.appendingPathComponent("out")
         let r = try CLI.run(["run", file, "--precision", "0.1%", "--max-replications", "4", "--out", out.path])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertTrue(r.stdout.contains("precision 0.1% NOT reached: stopped at --max-replications 4"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("precision 0.1% NOT reached: stopped at the cap of 4 replications"), r.stdout)
         let rows = try CLI.readCSV(out.appendingPathComponent("precision.csv"))
         XCTAssertEqual(rows.first?["replications"], "4")
         XCTAssertEqual(rows.first?["reached"], "max_replications")
         XCTAssertGreaterThan(Double(rows[0]["relative_ci95"]!)!, 0.001)
+
+        // The cap never cuts the file's own replications.
+        let more = try CLI.run(["run", file, "--replications", "6", "--precision", "0.1%", "--max-replications", "4", "--out", out.path])
+        XCTAssertEqual(more.status, 0, more.stderr)
+        XCTAssertEqual(try CLI.readCSV(out.appendingPathComponent("precision.csv")).first?["replications"], "6")
+        // A later run without --precision leaves no stale precision.csv beside its files.
+        XCTAssertEqual(try CLI.run(["run", file, "--quiet", "--out", out.path]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("precision.csv").path))
+        XCTAssertEqual(try CLI.readCSV(out.appendingPathComponent("replications.csv")).count, 3)
     }
 
     func testCompareKeepsOneCountForAllScenarios() throws {
@@ -88,6 +97,7 @@ final class PrecisionTests: XCTestCase {
         for (args, message) in [(["--precision", "0%"], "expected a share like 2%"),
                                 (["--precision", "two"], "expected a share like 2%"),
                                 (["--precision-metric", "p99"], "--precision-metric goes with --precision"),
+                                (["--max-replications", "9"], "--max-replications goes with --precision"),
                                 (["--precision", "2%", "--max-replications", "1"], "--max-replications must be from 2"),
                                 (["--precision", "2%", "--precision-metric", "p99[nope]"], "has no request type 'nope'"),
                                 (["--precision", "2%", "--precision-metric", "db_nothing_rps"], "have no metric 'db_nothing_rps'"),
@@ -117,6 +127,10 @@ final class PrecisionTests: XCTestCase {
             XCTAssertFalse(fine.contains("warning"), fine)
         }
         XCTAssertFalse(try run(Self.mm1(rate: "1200/s", duration: "60s", warmup: "5s"), ["--quiet"]).contains("warning"))
+        // Past a warm-up as long as the measured run (MSER's limit falls inside the warm-up), the
+        // growth of the measured half still shows.
+        let long = try run(Self.mm1(rate: "1200/s", duration: "60s", warmup: "60s"))
+        XCTAssertTrue(long.contains("requests in flight does not settle within the run"), long)
 
         // A cold cache of 20,000 keys at 500 requests/s fills as 1 − e^(−t/40 s): misses (10 ms)
         // hold requests in flight for about two minutes. From a 0 s warm-up the check says so and

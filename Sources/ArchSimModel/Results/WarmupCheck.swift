@@ -39,13 +39,18 @@ public struct WarmupCheck: Sendable, Equatable {
         func mean(_ f: (WindowRow) -> Double) -> [Double] {
             (0..<windows).map { w in result.replications.reduce(0) { $0 + f($1.timeseries[w]) } / n }
         }
-        // Windows wholly inside the warm-up are discarded anyway.
+        // Windows that start inside the warm-up (the run counts only requests that arrive
+        // after it) are discarded anyway.
         let measuredFrom = Int((s.warmup + s.window - 1) / s.window)
         var worst: (truncation: Int, atLimit: Bool, series: String, bias: Double)?
         for (name, series) in [("requests in flight", mean { Double($0.inFlight) }), ("median latency", mean(\.p50))] {
-            guard let mser = MSER(series), mser.truncation > measuredFrom,
-                  let bias = Self.bias(series, measuredFrom: measuredFrom, truncation: mser.truncation, atLimit: mser.atLimit) else { continue }
-            if worst == nil || mser.truncation > worst!.truncation { worst = (mser.truncation, mser.atLimit, name, bias) }
+            guard let mser = MSER(series) else { continue }
+            // At MSER's limit the series may still be growing past a long warm-up: the measured
+            // windows' second half is then tested for a trend.
+            let truncation = mser.atLimit ? max(mser.truncation, measuredFrom + (series.count - measuredFrom) / 2) : mser.truncation
+            guard truncation > measuredFrom,
+                  let bias = Self.bias(series, measuredFrom: measuredFrom, truncation: truncation, atLimit: mser.atLimit) else { continue }
+            if worst == nil || truncation > worst!.truncation { worst = (truncation, mser.atLimit, name, bias) }
         }
         guard let worst else { return nil }
         series = worst.series
