@@ -14,7 +14,9 @@ struct Compare: ParsableCommand {
         random numbers) and differences are paired. With --workload, that workload replaces each \
         scenario's own. Prints metrics as rows and scenarios as columns, with each difference to the \
         first and its paired 95% CI; writes DIR/comparison.csv (scenario, request_type, metric, value, \
-        ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/.
+        ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/. With \
+        --capacity, also DIR/capacity.csv and DIR/capacity-analysis.csv: beside each capacity, the \
+        saturation rate `archsim analyze` finds without simulating, and their ratio.
         """)
 
     @Argument(help: "Scenario YAML files; the first is the baseline.")
@@ -56,14 +58,20 @@ struct Compare: ParsableCommand {
         var results: [ScenarioResult] = []
         for scenario in scenarios { results.append(try options.simulate(scenario)) }
         var comparison = Comparison(results)
+        var analytic: CSVTable?
         if capacity {
             var found: [CapacitySearch.Result] = []
             for scenario in scenarios {
                 found.append(try Capacity.search(scenario, objectives, options: options, tolerance: 0.01))
             }
             comparison.addCapacity(found.map(\.capacity), objective: objectives.map(\.text).joined(separator: " & "))
+            // Beside each capacity, the saturation rate of `archsim analyze` and their ratio, in
+            // a file of its own (capacity.csv and comparison.csv keep their bytes).
+            let table = Analyze.capacityTable(found, scenarios.map(OperationalAnalysis.init))
+            analytic = table
             try OutputPath.writing(out) {
-                try ResultFiles.write(files: [("capacity.csv", Capacity.table(found, objectives: objectives).text)], to: out)
+                try ResultFiles.write(files: [("capacity.csv", Capacity.table(found, objectives: objectives).text),
+                                              ("capacity-analysis.csv", table.text)], to: out)
             }
         }
         // Everything rendered before anything is written.
@@ -73,6 +81,7 @@ struct Compare: ParsableCommand {
         }
         if !options.quiet {
             print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
+            if let analytic { print(Analyze.capacityTerminal(analytic)) }
             print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")
         }
     }

@@ -3,7 +3,7 @@ import Foundation
 import XCTest
 
 /// `archsim analyze`: its files, bad input, every bundled scenario (fast, and its saturation
-/// rate never below the capacity the simulation found).
+/// rate never below the capacity the simulation found), and `compare --capacity`'s ratio.
 final class AnalyzeTests: XCTestCase {
     /// Every bundled scenario (not the workload and architecture parts, not sweep files).
     static func bundledScenarios() -> [URL] {
@@ -144,5 +144,25 @@ final class AnalyzeTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
         let missing = try CLI.run(["analyze", dir.appendingPathComponent("none.yaml").path])
         XCTAssertEqual(missing.status, 2)
+    }
+
+    /// compare --capacity prints each capacity beside the analytic X* with their ratio (at
+    /// most 1), and writes them to capacity-analysis.csv.
+    func testCompareCapacityShowsTheRatio() throws {
+        let dir = try CLI.temporaryDirectory()
+        let file = dir.appendingPathComponent("mm4.yaml").path
+        try SensitivityTests.mmc(name: "mm4", rate: "1000/s", workers: 4, duration: "60s", warmup: "10s", replications: 3)
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("out")
+        let r = try CLI.run(["compare", file, "--capacity", "--slo", "mean<3ms", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssert(r.stdout.contains("analytic X*"), r.stdout)
+        let row = try CLI.readCSV(out.appendingPathComponent("capacity-analysis.csv"))[0]
+        XCTAssertEqual(row["scenario"], "mm4")
+        XCTAssertEqual(Double(row["saturation_rps"]!)!, 4000, accuracy: 1e-6)
+        let ratio = Double(row["ratio"]!)!
+        XCTAssertLessThanOrEqual(ratio, 1)
+        XCTAssertGreaterThan(ratio, 0.8)
+        XCTAssertEqual(Double(row["capacity_rps"]!)! / 4000, ratio, accuracy: 1e-4)
     }
 }
