@@ -102,6 +102,10 @@ struct Analyze: ParsableCommand {
             out += "bottleneck: \(s.name) (\(s.kind.rawValue), \(s.servers) server\(s.servers == 1 ? "" : "s")): "
                 + "saturation rate X* = \(number(a.saturationRate)) requests/s\n"
         }
+        for s in a.stations where !s.limitsRequests && s.saturationRate < a.saturationRate {
+            out += "replication: past \(number(s.saturationRate)) requests/s \(s.name) cannot keep up: the replica falls behind "
+                + "(its lag grows without bound)\n"
+        }
         out += "minimum response R0 = \(number(a.minimumResponse * 1e3, 3)) ms (no contention); "
             + "demand at queues that hold nothing else D = \(number(a.totalDemand * 1e3, 3)) ms\n"
         if let closed = a.closed {

@@ -61,10 +61,9 @@ public struct AnalysisStation: Sendable, Equatable {
     }
 
     /// The arrival rate (requests/s) at which it is busy all the time: (servers − reserved) /
-    /// demand. Apply workers bound no request: infinite.
-    public var saturationRate: Double {
-        kind == .applyWorkers || demand <= 0 ? .infinity : (Double(servers) - reserved) / demand
-    }
+    /// demand. For apply workers, the rate past which the replica falls behind (no bound on
+    /// requests: see ``limitsRequests``).
+    public var saturationRate: Double { demand <= 0 ? .infinity : (Double(servers) - reserved) / demand }
 
     /// Whether it limits the requests (every kind but apply workers).
     public var limitsRequests: Bool { kind != .applyWorkers }

@@ -49,7 +49,8 @@ enum HitRatios {
     /// pool's hit ratio of a row's first read (LRU over rows, Che). A server's pool sees its
     /// first touches of rows — reads and writes at the primary; at a replica its share of the
     /// reads and every write (applied) — and rows inserted with `key: new`, each touched once.
-    /// Shards are one pool of their capacities together (each key lives on one shard).
+    /// Shards are one pool of their capacities together (each key lives on one shard); so are
+    /// replicas that take reads by `consistent_hash`.
     static func bufferPools(_ arch: Architecture, _ flows: Flows, buckets: [KeyBuckets]) -> [[[[Double]?]]] {
         let none = [[Double]?](repeating: nil, count: buckets.count)
         var hits = [[[[Double]?]]](repeating: [none, none], count: arch.databases.count)
@@ -57,36 +58,53 @@ enum HitRatios {
             for role in 0..<2 {
                 let server = role == 0 ? db.primary : db.replica
                 guard let pool = server.bufferPool, role == 0 || db.replicaCount > 0 else { continue }
-                var touch = [[Double]?](repeating: nil, count: buckets.count)
+                // Per key: touches by reads and by writes (applied, at a replica).
+                var reads = [[Double]?](repeating: nil, count: buckets.count), writes = reads
                 var oneTimers = 0.0
+                // consistent_hash sends each key's reads to one replica: the replicas are one pool
+                // of their capacities together, each key read where it lives, every write applied
+                // at every replica (and so held by the others too).
                 let replicas = Double(max(1, db.replicaCount))
+                let hashed = role == 1 && db.replicaBalancer == .consistentHash && db.replicaCount > 1
                 for q in flows.queries[d] {
                     // The primary sees its own queries; a replica its share of the replica reads and every write.
                     let weight: Double
                     if role == 0 { guard !q.replica else { continue }; weight = 1 }
-                    else if q.replica { weight = 1 / replicas }
+                    else if q.replica { weight = hashed ? 1 : 1 / replicas }
                     else if q.write { weight = 1 }
                     else { continue }
                     switch q.key {
                     case .keyless: continue
-                    case .fresh: oneTimers += weight * q.count
+                    case .fresh: oneTimers += weight * q.count * (hashed && q.write ? replicas : 1)
                     case .space(let k):
-                        var v = touch[k] ?? [Double](repeating: 0, count: buckets[k].buckets)
+                        var v = (q.write ? writes[k] : reads[k]) ?? [Double](repeating: 0, count: buckets[k].buckets)
                         // At a replica every touch counts: two reads of a request may go to two replicas.
                         for i in v.indices { v[i] += weight * (q.first[i] + (role == 1 ? q.repeats[i] : 0)) }
-                        touch[k] = v
+                        if q.write { writes[k] = v } else { reads[k] = v }
                     }
                 }
                 var count: [Double] = [], rate: [Double] = []
-                for k in buckets.indices { if let v = touch[k] { count += buckets[k].count; rate += v } }
+                for k in buckets.indices where reads[k] != nil || writes[k] != nil {
+                    let r = reads[k] ?? [Double](repeating: 0, count: buckets[k].buckets)
+                    let w = writes[k] ?? [Double](repeating: 0, count: buckets[k].buckets)
+                    count += buckets[k].count
+                    rate += r.indices.map { r[$0] + w[$0] }
+                    if hashed, writes[k] != nil {
+                        count += buckets[k].count.map { $0 * (replicas - 1) }
+                        rate += w
+                    }
+                }
                 guard !count.isEmpty else { continue }
                 let t = CheApproximation.characteristicTime(policy: .lru, count: count, rate: rate,
                                                             deleteRate: [Double](repeating: 0, count: count.count),
                                                             oneTimers: oneTimers,
-                                                            capacity: Double(pool.capacity) * Double(db.shards))
-                for k in buckets.indices {
-                    guard let v = touch[k] else { continue }
-                    hits[d][role][k] = v.map { CheApproximation.hit(policy: .lru, rate: $0, deleteRate: 0, time: t, ttl: nil) }
+                                                            capacity: Double(pool.capacity) * Double(db.shards) * (hashed ? replicas : 1))
+                for k in buckets.indices where reads[k] != nil || writes[k] != nil {
+                    let r = reads[k] ?? [Double](repeating: 0, count: buckets[k].buckets)
+                    let w = writes[k] ?? [Double](repeating: 0, count: buckets[k].buckets)
+                    hits[d][role][k] = r.indices.map {
+                        CheApproximation.hit(policy: .lru, rate: r[$0] + w[$0], deleteRate: 0, time: t, ttl: nil)
+                    }
                 }
             }
         }

@@ -8,7 +8,7 @@ import Foundation
 /// Zipf: the `head` most popular keys one by one (bucket b is the key of rank b + 1, id b), then
 /// the ranks above in buckets whose last rank is at most 2% above the first (each key of a
 /// bucket gets the bucket's mean probability; within a bucket it varies by at most 2% × s).
-/// Uniform: one bucket of every key.
+/// Uniform: its keys one by one when there are at most `headKeys`, else one bucket of them all.
 public struct KeyBuckets: Sendable, Equatable {
     /// Keys in each bucket.
     public private(set) var count: [Double] = []
@@ -26,10 +26,14 @@ public struct KeyBuckets: Sendable, Equatable {
     /// Buckets of `space`. O(min(count, headKeys) + log(count)).
     public init(_ space: KeySpace) {
         switch space.popularity {
+        case .uniform where space.count <= Self.headKeys:
+            // Few keys: one by one, so that a hash's uneven split of them is seen.
+            count = [Double](repeating: 1, count: space.count)
+            probability = [Double](repeating: 1 / Double(space.count), count: space.count)
+            exactKeys = space.count
         case .uniform:
             count = [Double(space.count)]
             probability = [1 / Double(space.count)]
-            exactKeys = space.count == 1 ? 1 : 0
         case .zipf(let s):
             let n = space.count
             exactKeys = min(n, Self.headKeys)

@@ -22,6 +22,9 @@ struct NetworkModel {
     private var serverMachine: [[(host: Int, machine: Int)?]]
     /// Per database: commits per request at the shard with the most.
     private var commits: [Double]
+    /// Replica connection stations whose apply workers may fall behind: the station, its apply
+    /// workers' station, its demand of reads alone, and the connections the applies would keep.
+    private var behind: [(station: Int, applies: Int, reads: Double, reserved: Double)] = []
     private let arch: Architecture
 
     init(_ scenario: Scenario, flows: Flows, cacheHit: [[[Double]?]], poolHit: [[[[Double]?]]], buckets: [KeyBuckets]) {
@@ -239,22 +242,20 @@ struct NetworkModel {
                 holding: r.host != nil || r.disks != nil,
                 // Applies wait ahead of queries (a priority): no product form with writes.
                 productForm: r.bufferPool == nil && r.host == nil && writes[hot] == 0 && Self.isExponential(r.read), note: note)
-            // At most `apply_workers` writes are applied at once. If they cannot keep up when the
-            // connections saturate, the replica falls behind and its reads get the rest of the
-            // connections: the apply workers then hold A·a/(a + W) of them, W the wait of an
-            // apply for a connection when all are busy, taken as the mean hold over the
-            // connections (exact for exponential holds; an estimate, not a bound).
-            let workers = Double(db.applyWorkers)
-            if writes[hot] * apply * Double(r.connections) / load[hot] > workers, reads[hot] > 0 {
-                let wait = load[hot] / visits / Double(r.connections)
-                station.reserved = min(Double(r.connections) - 1e-9, workers * apply / (apply + wait))
-                station.demand = reads[hot]
-                station.note += (station.note.isEmpty ? "" : "; ") + "apply workers saturated: falls behind"
-            }
             connections[d][1] = add(station)
-            _ = add(AnalysisStation(name: "\(label).apply", kind: .applyWorkers, servers: db.applyWorkers, visits: writes[hot],
-                                    demand: writes[hot] * apply, holding: true, productForm: false,
-                                    note: "replication lag grows past it; no bound on requests"))
+            let applies = add(AnalysisStation(name: "\(label).apply", kind: .applyWorkers, servers: db.applyWorkers,
+                                              visits: writes[hot], demand: writes[hot] * apply, holding: true, productForm: false,
+                                              note: "replication lag grows past it; no bound on requests"))
+            // At most `apply_workers` writes are applied at once. When they cannot keep up, the
+            // replica falls behind and its reads get the rest of the connections: the apply
+            // workers then hold A·a/(a + W) of them, W the wait of an apply for a connection when
+            // all are busy, taken as the mean hold over the connections (exact for exponential
+            // holds; an estimate, not a bound). See ``fallBehind(below:)``.
+            if let station = connections[d][1], let applies, reads[hot] > 0 {
+                let wait = load[hot] / visits / Double(r.connections)
+                let reserved = min(Double(r.connections) - 1e-9, Double(db.applyWorkers) * apply / (apply + wait))
+                behind.append((station, applies, reads[hot], reserved))
+            }
             if let rDisks = r.disks, r.bufferPool != nil {
                 let missLoad = replicaMisses.map { $0 / n * rMiss }
                 hot = Self.argmax(missLoad)
@@ -306,6 +307,21 @@ struct NetworkModel {
                                     visits: 0, demand: machineDemand[h][hot], holding: false, productForm: true,
                                     note: host.count > 1 ? "busiest of \(host.count) machines" : ""))
         }
+    }
+
+    /// Where the busiest station is a replica's connections and its apply workers saturate
+    /// first (below the rate `x`), the replica falls behind: its connections then serve reads
+    /// beside the connections the applies keep. Returns whether a station changed.
+    mutating func fallBehind(below x: Double, bottleneck: Int) -> Bool {
+        guard let i = behind.firstIndex(where: { $0.station == bottleneck }),
+              stations[behind[i].applies].servers > 0,
+              Double(stations[behind[i].applies].servers) / stations[behind[i].applies].demand < x else { return false }
+        let b = behind.remove(at: i)
+        stations[b.station].demand = b.reads
+        stations[b.station].reserved = b.reserved
+        stations[b.station].note += (stations[b.station].note.isEmpty ? "" : "; ")
+            + "its apply workers fall behind: \(String(format: "%.2f", b.reserved)) connections applying (estimate)"
+        return true
     }
 
     /// Replaces the worker pools' demands by `holds` (s per request, per service): the

@@ -75,13 +75,15 @@ public struct OperationalAnalysis: Sendable {
             }
         }
         var solution = Solution(scenario, buckets: buckets, cacheRate: ttlRate)
-        stations = solution.network.stations
-        minimumResponse = solution.minimumResponse
-        let all = solution.network.stations
+        // The bottleneck; a replica whose apply workers saturate first falls behind and serves
+        // more reads: its station changes, and the bottleneck is sought again.
         var best: Int?
-        for (i, s) in all.enumerated() where s.demand > 0 {
-            if best == nil || s.saturationRate < all[best!].saturationRate { best = i }
-        }
+        repeat {
+            best = Self.busiest(solution.network.stations)
+        } while best.map({ solution.network.fallBehind(below: solution.network.stations[$0].saturationRate, bottleneck: $0) }) == true
+        let all = solution.network.stations
+        stations = all
+        minimumResponse = solution.minimumResponse
         bottleneck = best
         saturationRate = best.map { all[$0].saturationRate } ?? .infinity
         totalDemand = all.filter { !$0.holding && $0.limitsRequests }.reduce(0) { $0 + $1.demand }
@@ -93,6 +95,15 @@ public struct OperationalAnalysis: Sendable {
             response = solution.openResponse(at: rate)
         }
         checks = ProductFormChecks.checks(scenario, stations: stations, flows: solution.walk.flows)
+    }
+
+    /// The station with the lowest saturation rate (the first of equal ones), if any.
+    static func busiest(_ stations: [AnalysisStation]) -> Int? {
+        var best: Int?
+        for (i, s) in stations.enumerated() where s.limitsRequests && s.demand > 0 {
+            if best == nil || s.saturationRate < stations[best!].saturationRate { best = i }
+        }
+        return best
     }
 
     /// Closed: the asymptotic bound on throughput, min(N/(R0 + Z), X*).
@@ -111,7 +122,7 @@ public struct OperationalAnalysis: Sendable {
 /// The walk, hit ratios and stations for one rate of cache references.
 struct Solution {
     var walk: ProgramWalk
-    let network: NetworkModel
+    var network: NetworkModel
     let minimumResponse: Double
     let buckets: [KeyBuckets]
 
@@ -174,7 +185,7 @@ struct Solution {
         let mva = QueueingFormulas.meanValueAnalysis(
             stations: queues.map { .init(demand: $0.demand, servers: $0.availableServers) },
             think: think + max(0, minimumResponse - inQueues), users: users)
-        let bound = network.stations.map(\.saturationRate).min() ?? .infinity
+        let bound = network.stations.filter(\.limitsRequests).map(\.saturationRate).min() ?? .infinity
         return min(mva.throughput, bound)
     }
 
