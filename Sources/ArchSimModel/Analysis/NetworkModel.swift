@@ -48,7 +48,7 @@ struct NetworkModel {
     }
 
     /// Instances a service's bound counts: its autoscaler's most, when it has one.
-    static func instances(_ s: Service) -> Int { max(s.instances, s.autoscale?.max ?? 0) }
+    static func instances(_ s: Service) -> Int { max(1, s.instances, s.autoscale?.max ?? 0) }
 
     static func isExponential(_ d: Distribution) -> Bool {
         switch d {

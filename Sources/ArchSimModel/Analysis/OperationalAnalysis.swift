@@ -8,9 +8,22 @@
 ///
 /// Demands come from walking every request type's program (``ProgramWalk``) with the mix's
 /// weights and each key's popularity; hit ratios from Che's approximation (``HitRatios``).
-/// Everything is a mean; nothing is simulated. Faults, timeouts and retries are left out (they
-/// act on failures); so are the waits for row locks in the response estimate. Costs about
-/// O((steps + stations) × key buckets), well under a second for every bundled scenario.
+/// Everything is a mean; nothing is simulated. The stations (``NetworkModel``):
+/// - a service's workers (instances × workers; held for the whole operation when blocking, for
+///   its CPU when async) and its cores (instances × cores, processor sharing), or its host's
+///   machines (the busiest, its cores shared by every service and database server placed there);
+/// - a cache's busiest node when it has `service` and `workers` (else a cache is a delay);
+/// - per database, the busiest shard's primary and one replica: connections held for the query
+///   (read + miss share × disk read; write + commit), disks for buffer-pool misses, a redo log
+///   without group commit (one flush per commit); group commit is a delay of one flush (no
+///   throughput limit: a flush takes every commit waiting); the most written `lock: row` row
+///   (held from its write to its flush); client pools; replica apply workers.
+/// A station whose time includes time at others (a pool, a lock, a blocking worker) counts that
+/// time without contention, so X* = min servers/demand bounds the throughput served, always but
+/// where a replica's apply workers cannot keep up (the connections they keep are estimated).
+/// Faults, timeouts and retries are left out (they act on failures); so are the waits for row
+/// locks in the response estimate. Costs about O((steps + stations) × key buckets), well under
+/// a second for every bundled scenario.
 public struct OperationalAnalysis: Sendable {
     /// A condition for product form, and whether the scenario meets it.
     public struct Check: Sendable, Equatable {
@@ -37,7 +50,7 @@ public struct OperationalAnalysis: Sendable {
     public var stations: [AnalysisStation]
     /// Index into ``stations`` of the bottleneck (the lowest saturation rate), if any station.
     public var bottleneck: Int?
-    /// X* = min over stations of servers / demand (requests/s): no rate above it can be served.
+    /// X* = min over stations of servers / demand (requests/s): no higher rate can be served.
     public var saturationRate: Double
     /// The mean response without any contention (s): every service, delay and hop once, a
     /// parallel step its slowest branch. No request is faster on average.
