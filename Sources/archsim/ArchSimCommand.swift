@@ -15,7 +15,7 @@ struct ArchSimCommand: ParsableCommand {
         components.csv, replications.csv and timeseries.csv. Bad input exits with status 2.
         """,
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Compare.self, Capacity.self, Sensitivity.self, Optimize.self, Estimate.self, SweepCommand.self, Merge.self,
+        subcommands: [Run.self, Check.self, Compare.self, Capacity.self, Analyze.self, Sensitivity.self, Optimize.self, Estimate.self, SweepCommand.self, Merge.self,
                       BackendCommand.self, Calibrate.self, Validate.self, Bench.self, SchemaCommand.self])
 }
 

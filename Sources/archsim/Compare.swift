@@ -15,6 +15,8 @@ struct Compare: ParsableCommand {
         scenario's own. Prints metrics as rows and scenarios as columns, with each difference to the \
         first and its paired 95% CI; writes DIR/comparison.csv (scenario, request_type, metric, value, \
         ci95, diff_vs_first, diff_ci95) and each scenario's own CSV files in DIR/NAME/. With \
+        --capacity, also DIR/capacity.csv and DIR/capacity-analysis.csv: beside each capacity, the \
+        saturation rate `archsim analyze` finds without simulating, and their ratio. With \
         --precision, replications are added (the same count for every scenario, so they stay \
         paired) until each --precision-metric is that precise; DIR/precision.csv says which stop \
         was reached.
@@ -61,14 +63,20 @@ struct Compare: ParsableCommand {
         // With --precision, every scenario runs to the same count, so their replications stay paired.
         let (results, outcome) = try precision.simulate(scenarios, options: options)
         var comparison = Comparison(results)
+        var analytic: CSVTable?
         if capacity {
             var found: [CapacitySearch.Result] = []
             for scenario in scenarios {
                 found.append(try Capacity.search(scenario, objectives, options: options, tolerance: 0.01))
             }
             comparison.addCapacity(found.map(\.capacity), objective: objectives.map(\.text).joined(separator: " & "))
+            // Beside each capacity, the saturation rate of `archsim analyze` and their ratio, in
+            // a file of its own (capacity.csv and comparison.csv keep their bytes).
+            let table = Analyze.capacityTable(found, scenarios.map(OperationalAnalysis.init))
+            analytic = table
             try OutputPath.writing(out) {
-                try ResultFiles.write(files: [("capacity.csv", Capacity.table(found, objectives: objectives).text)], to: out)
+                try ResultFiles.write(files: [("capacity.csv", Capacity.table(found, objectives: objectives).text),
+                                              ("capacity-analysis.csv", table.text)], to: out)
             }
         }
         // Everything rendered before anything is written.
@@ -81,6 +89,7 @@ struct Compare: ParsableCommand {
         if !options.quiet {
             print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
             if let outcome { print(PrecisionOptions.summary(outcome)) }
+            if let analytic { print(Analyze.capacityTerminal(analytic)) }
             print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")
         }
     }
