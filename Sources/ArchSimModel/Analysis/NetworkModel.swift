@@ -237,7 +237,7 @@ struct NetworkModel {
             let base = shards == 1 ? db.name : "\(db.name)[\(hot)]"
             let label = replicas > 1 ? "\(base).replica[*]" : "\(base).replica[0]"
             let visits = replicaReads[hot] / n + writes[hot]
-            var station = AnalysisStation(
+            let station = AnalysisStation(
                 name: label, kind: .connections, servers: r.connections, visits: visits, demand: load[hot],
                 holding: r.host != nil || r.disks != nil,
                 // Applies wait ahead of queries (a priority): no product form with writes.
