@@ -88,6 +88,11 @@ public final class Simulation {
     /// Client connection pools of the service instances (format 1.1 `pools:`).
     var clientPools: ClientPools
     let hasClientPools: Bool
+    /// `--breakdown`: each task's time by cause, and the answered requests' splits per type
+    /// (then all). Empty and untouched otherwise.
+    let tracksPath: Bool
+    var path = CriticalPath()
+    var pathCounts: [BreakdownCounts] = []
 
     deinit {
         tasks.deallocate()
@@ -138,6 +143,8 @@ public final class Simulation {
         clientPools = ClientPools(architecture: arch, firstInstance: firstInstance,
                                   slots: arch.services.map { max($0.instances, $0.autoscale?.max ?? 0) })
         hasClientPools = arch.services.contains { !$0.pools.isEmpty }
+        tracksPath = scenario.recordsBreakdown
+        if tracksPath { pathCounts = Array(repeating: BreakdownCounts(), count: scenario.workload.requestTypes.count + 1) }
         autoscalers = arch.services.map { s in s.autoscale.map { Autoscaler(policy: $0, workers: s.workers) } }
         breakers = program.breakerPolicies.map { CircuitBreaker(policy: $0) }
         let streams = self.streams, warmupEnd = self.warmupEnd
@@ -203,6 +210,7 @@ public final class Simulation {
             let jobs = range.reduce(0) { $0 + machines[$1].completed }
             return HostResult(utilization: busy / Double(host.cores * host.count), throughput: Double(jobs) / seconds)
         }
+        if tracksPath { result.breakdown = pathCounts.map { $0.result() } }
         for (s, service) in arch.services.enumerated() where !service.pools.isEmpty {
             let wait = clientPools.wait[s]
             result.services[s].poolWaitMs = wait.count > 0 ? wait.mean / 1e6 : nil
@@ -328,6 +336,17 @@ public final class Simulation {
             userThinks(requests[r].user)
         }
         releaseRequestIfDone(r)
+    }
+
+    /// `--breakdown`: root task `t` answers its request: its times by cause, which sum to the
+    /// response time, join its type's and all requests' splits.
+    func recordPath(_ t: TaskID) {
+        let r = tasks[t].request
+        let latency = events.now - requests[r].arrival
+        let times = path.times(of: t)
+        assert(times.reduce(0, +) == latency, "the causes must sum to the response time")
+        pathCounts[Int(requests[r].type)].record(latency: latency, times)
+        pathCounts[pathCounts.count - 1].record(latency: latency, times)
     }
 
     /// The request's own timeout: its client gives up; the work downstream goes on.

@@ -126,13 +126,23 @@ public enum ResultFiles {
         var files = [("summary.csv", summary(r)), ("components.csv", components(r)),
                      ("replications.csv", replications(r)), ("timeseries.csv", timeseries(r))]
         if !r.scenario.faults.isEmpty { files.append(("faults.csv", faults(r))) }
+        if r.scenario.recordsBreakdown { files.append(("breakdown.csv", breakdown(r))) }
         return files.map { ($0, $1.text) }
     }
 
+    /// breakdown.csv (`--breakdown`): per request type then `all`, split `mean` and `tail`.
+    public static func breakdown(_ r: ScenarioResult) -> CSVTable {
+        var t = CSVTable(header: ["scenario", "request_type", "split", "requests", "response_ms"] + Cause.allCases.map(\.column))
+        for row in r.breakdown {
+            t.append([r.name, row.requestType, row.split, n(row.requests, 3), n(row.responseMs)] + row.ms.map { n($0) })
+        }
+        return t
+    }
+
     /// Files a run writes only sometimes (faults.csv with faults, precision.csv with
-    /// --precision): one left by an earlier run in the same directory is removed when this run
+    /// --precision, breakdown.csv with --breakdown): one left by an earlier run in the same directory is removed when this run
     /// does not write it, so a directory never mixes two runs.
-    public static let optionalFiles = ["faults.csv", "precision.csv"]
+    public static let optionalFiles = ["faults.csv", "precision.csv", "breakdown.csv"]
 
     /// Writes the run's ``files(_:)`` and `extra` into `directory` (created if needed), all or
     /// none: see ``write(files:to:removing:)``.

@@ -162,10 +162,13 @@ struct Run: ParsableCommand {
     var out: String?
     @OptionGroup var options: SimulationOptions
     @OptionGroup var precision: PrecisionOptions
+    @Flag(help: "Also write breakdown.csv: where each request type's time goes, by cause, over all answered requests and over the tail.")
+    var breakdown = false
     @OptionGroup var sweep: SweepOption
 
     func validate() throws {
         if precision.precision != nil && !sweep.sweeps.isEmpty { throw ValidationError("--precision and --sweep do not go together") }
+        if breakdown && !sweep.sweeps.isEmpty { throw ValidationError("--breakdown and --sweep do not go together") }
     }
 
     func run() throws {
@@ -174,7 +177,8 @@ struct Run: ParsableCommand {
             try OutputPath.directory(out ?? "out/sweep", option: "--out")
             return try sweep.run(scenario: file, directory: out ?? "out/sweep", options: options)
         }
-        let scenario = try options.apply(to: loadScenario(file))
+        var scenario = try options.apply(to: loadScenario(file))
+        scenario.recordsBreakdown = breakdown
         let dir = out ?? "out/\(scenario.name)"
         try OutputPath.directory(dir, option: "--out")
         let (results, outcome) = try precision.simulate([scenario], options: options)
@@ -187,6 +191,7 @@ struct Run: ParsableCommand {
             print(TerminalTable.summary(result))
             if let outcome { print(PrecisionOptions.summary(outcome)) }
             let extra = (result.scenario.faults.isEmpty ? "" : ", faults.csv") + (outcome == nil ? "" : ", precision.csv")
+                + (breakdown ? ", breakdown.csv" : "")
             print("wrote \(dir)/summary.csv, components.csv, replications.csv, timeseries.csv\(extra)")
         }
     }

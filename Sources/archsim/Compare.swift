@@ -34,6 +34,8 @@ struct Compare: ParsableCommand {
     var slos: [String] = []
     @OptionGroup var options: SimulationOptions
     @OptionGroup var precision: PrecisionOptions
+    @Flag(help: "Also write each scenario's breakdown.csv, and print where the difference in tail latency went, cause by cause.")
+    var breakdown = false
     @OptionGroup var sweep: SweepOption
 
     func validate() throws {
@@ -58,6 +60,7 @@ struct Compare: ParsableCommand {
                                  options: options)
         }
         scenarios = try Self.aligned(scenarios.map(options.apply), quiet: options.quiet)
+        for i in scenarios.indices { scenarios[i].recordsBreakdown = breakdown }
         let objectives = try Capacity.objectives(slos)
         if capacity { try Capacity.checkObjectives(objectives, runLength: scenarios[0].duration) }
         // With --precision, every scenario runs to the same count, so their replications stay paired.
@@ -89,9 +92,27 @@ struct Compare: ParsableCommand {
         if !options.quiet {
             print(ComparisonFiles.terminal(comparison, metrics: Self.headline(results)))
             if let outcome { print(PrecisionOptions.summary(outcome)) }
+            if breakdown { print(Self.whereTheTailWent(results)) }
             if let analytic { print(Analyze.capacityTerminal(analytic)) }
             print("wrote \(out)/comparison.csv and each scenario's CSV files in \(out)/NAME/")
         }
+    }
+
+    /// "Where the ms went": each scenario's tail mean (all requests) against the first's, the
+    /// difference split by cause, largest first.
+    static func whereTheTailWent(_ results: [ScenarioResult]) -> String {
+        guard let base = results.first?.breakdown.first(where: { $0.requestType == "all" && $0.split == "tail" }) else { return "" }
+        var lines: [String] = []
+        func ms(_ v: Double) -> String { (v >= 0 ? "+" : "") + CSVNumber.format(v, decimals: 2) }
+        for r in results.dropFirst() {
+            guard let tail = r.breakdown.first(where: { $0.requestType == "all" && $0.split == "tail" }) else { continue }
+            let diffs = Cause.allCases.map { ($0, tail.ms[$0.rawValue] - base.ms[$0.rawValue]) }
+                .filter { abs($0.1) >= 0.005 }.sorted { abs($0.1) > abs($1.1) }
+            lines.append("tail (slowest 1%) of \(r.name) vs \(results[0].name): \(CSVNumber.format(tail.responseMs, decimals: 2)) ms "
+                         + "vs \(CSVNumber.format(base.responseMs, decimals: 2)) ms (\(ms(tail.responseMs - base.responseMs)) ms): "
+                         + diffs.map { "\($0.0.column.dropLast(3)) \(ms($0.1))" }.joined(separator: ", "))
+        }
+        return lines.joined(separator: "\n")
     }
 
     /// Same seed, replications, duration and warm-up as the first; unique names.

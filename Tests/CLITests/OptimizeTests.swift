@@ -111,3 +111,35 @@ final class OptimizeTests: XCTestCase {
         }
     }
 }
+
+/// `--breakdown` from the command line: run writes breakdown.csv, compare says where the tail went.
+final class BreakdownCommandTests: XCTestCase {
+    func testRunAndCompareWithBreakdown() throws {
+        let dir = try CLI.temporaryDirectory()
+        let slow = dir.appendingPathComponent("slow.yaml").path, fast = dir.appendingPathComponent("fast.yaml").path
+        try SensitivityTests.mmc(name: "slow", rate: "800/s", workers: 1, duration: "20s", warmup: "2s", replications: 2)
+            .write(toFile: slow, atomically: true, encoding: .utf8)
+        try SensitivityTests.mmc(name: "fast", rate: "800/s", workers: 2, duration: "20s", warmup: "2s", replications: 2)
+            .write(toFile: fast, atomically: true, encoding: .utf8)
+        let out = dir.appendingPathComponent("run")
+        let r = try CLI.run(["run", slow, "--breakdown", "--out", out.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("breakdown.csv"), r.stdout)
+        let rows = try CLI.readCSV(out.appendingPathComponent("breakdown.csv"))
+        XCTAssertEqual(rows.map { "\($0["request_type"]!) \($0["split"]!)" }, ["req mean", "req tail", "all mean", "all tail"])
+        let summary = try CLI.readCSV(out.appendingPathComponent("summary.csv")).last!
+        XCTAssertEqual(Double(rows[2]["response_ms"]!)!, Double(summary["mean_ms"]!)!, accuracy: 1e-5)
+        // M/M/1 at ρ = 0.8 with 1 ms service: 4 ms of queue, 1 ms of CPU.
+        XCTAssertEqual(Double(rows[2]["worker_queue_ms"]!)!, 4, accuracy: 0.8)
+        XCTAssertEqual(Double(rows[2]["cpu_ms"]!)!, 1, accuracy: 0.05)
+        // Without --breakdown, no breakdown.csv is left behind.
+        XCTAssertEqual(try CLI.run(["run", slow, "--quiet", "--out", out.path]).status, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.appendingPathComponent("breakdown.csv").path))
+
+        let c = try CLI.run(["compare", slow, fast, "--breakdown", "--out", dir.appendingPathComponent("cmp").path])
+        XCTAssertEqual(c.status, 0, c.stderr)
+        XCTAssertTrue(c.stdout.contains("tail (slowest 1%) of fast vs slow:"), c.stdout)
+        XCTAssertTrue(c.stdout.contains("worker_queue -"), c.stdout)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: dir.appendingPathComponent("cmp/fast/breakdown.csv").path))
+    }
+}

@@ -33,6 +33,7 @@ extension Simulation {
     /// with a client pool to that shard the query first takes a connection (or waits for one,
     /// until the pool's `wait`), then travels a hop to the database.
     func databaseStep(_ t: TaskID, database: Int) {
+        if tracksPath { path.wait(t, for: .poolWait) }
         let q = query(of: t)
         let key = rowKey(t, operand: q.key)
         tasks[t].rowKey = key ?? .max
@@ -57,6 +58,7 @@ extension Simulation {
 
     /// The query leaves its instance: a hop to its database.
     private func sendQuery(_ t: TaskID) {
+        if tracksPath { path.close(t, as: .poolWait, at: events.now); path.wait(t, for: .network) }
         if let hop { events.schedule(after: hop.sample(), EventKind.dbArrive.payload(t)) } else { databaseArrive(t) }
     }
 
@@ -92,6 +94,7 @@ extension Simulation {
     /// A query reaches its shard's replica set, which routes it to a server, which fails it
     /// (down), runs it, or queues it.
     func databaseArrive(_ t: TaskID) {
+        if tracksPath { path.close(t, as: .network, at: events.now); path.wait(t, for: .dbQueue) }
         let q = query(of: t)
         let key = rowKey(t)
         let d = Int(tasks[t].server.database)
@@ -115,6 +118,7 @@ extension Simulation {
     /// the buffer pool first reads it from disk (or waits for a disk); a `lock: row` write
     /// first takes its row's lock (or waits for it, until its `lock_timeout`).
     func startQuery(_ t: TaskID, waited: Int64) {
+        if tracksPath { path.close(t, as: .dbQueue, at: events.now) }
         let q = query(of: t)
         let request = tasks[t].request
         let started = databases[Int(tasks[t].server.database)].startQuery(t, server: Int(tasks[t].server.server), isRead: q.isRead,
@@ -125,9 +129,13 @@ extension Simulation {
         tasks[t].serverEpoch = started.epoch
         switch started.start {
         case .run(let time): execute(t, time)
-        case .diskRead(let time): events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))
-        case .waitForDisk: break
+        case .diskRead(let time):
+            if tracksPath { path.wait(t, for: .disk) }
+            events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))
+        case .waitForDisk:
+            if tracksPath { path.wait(t, for: .disk) }
         case .waitForLock:
+            if tracksPath { path.wait(t, for: .lockWait) }
             let limit = program.lockTimeouts[Int(q.lock)]
             if limit > 0 { events.schedule(after: limit, EventKind.lockTimeout.payload(t, generation: tasks[t].generation)) }
         }
@@ -136,6 +144,7 @@ extension Simulation {
     /// A query executes for `time` ns: on its server's host machine, CPU work shared with
     /// everything there; otherwise a plain wait.
     @inline(__always) func execute(_ t: TaskID, _ time: Int64) {
+        if tracksPath { path.wait(t, for: .query, work: time) }
         if hasHosts {
             let m = serverMachine[Int(tasks[t].server.database)][Int(tasks[t].server.server)]
             if m >= 0 { return compute(t, work: time, onMachine: Int(m)) }
@@ -145,6 +154,7 @@ extension Simulation {
 
     /// A `lock: row` write that waited was handed its row's lock: it executes.
     func lockGranted(_ t: TaskID, waited: Int64) {
+        if tracksPath { path.close(t, as: .lockWait, at: events.now) }
         let d = Int(tasks[t].server.database)
         let time = databases[d].startLockedWrite(server: Int(tasks[t].server.server), key: tasks[t].rowKey, waited: waited,
                                                  at: events.now)
@@ -169,6 +179,7 @@ extension Simulation {
     /// on): the disk goes to the next waiting read, and this one executes.
     func diskDone(_ t: TaskID, generation: UInt32) {
         guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
+        if tracksPath { path.close(t, as: .disk, at: events.now) }
         let d = Int(tasks[t].server.database)
         let ended = databases[d].diskReadEnded(server: Int(tasks[t].server.server), at: events.now)
         if let next = ended.next {
@@ -182,6 +193,7 @@ extension Simulation {
     /// connection on, and the answer travels back.
     func queryDone(_ t: TaskID, generation: UInt32) {
         guard tasks[t].alive, tasks[t].generation & 0xFF_FFFF == generation else { return }
+        if tracksPath { path.close(t, as: .query, at: events.now); path.wait(t, for: .commitFlush) }
         let q = query(of: t)
         let d = Int(tasks[t].server.database), s = Int(tasks[t].server.server)
         if !q.isRead && databases[d].hasRedoLog(server: s) {
@@ -194,6 +206,7 @@ extension Simulation {
     /// `t`'s query is over at its server (of replica set `d`): it commits (a write), frees its connection for the
     /// next in line, and its answer travels back.
     private func finishQuery(_ t: TaskID, database d: Int, isWrite: Bool, locked: Bool) {
+        if tracksPath { path.close(t, as: .commitFlush, at: events.now) }
         let finish = databases[d].finishQuery(server: Int(tasks[t].server.server), epoch: tasks[t].serverEpoch,
                                               isWrite: isWrite, key: rowKey(t), locked: locked,
                                               at: events.now, events: &events)
@@ -218,6 +231,7 @@ extension Simulation {
 
     /// The query's answer (or failure) travels a hop back to the task.
     func queryAnswered(_ t: TaskID) {
+        if tracksPath { path.wait(t, for: .network) }
         tasks[t].generation &+= 1
         tasks[t].phase = .running
         events.schedule(after: hopTime(), (tasks[t].holdsConnection ? EventKind.queryReturned : .resume).payload(t))

@@ -31,6 +31,8 @@ public struct Scenario: Sendable, Equatable {
     public var workload: Workload
     public var architecture: Architecture
     public var faults: [Fault]
+    /// Record where each request's time goes (`--breakdown`; not part of the file format).
+    public var recordsBreakdown = false
     /// The file it was read from, if any (for messages and relative paths).
     public var sourcePath: String?
 

@@ -339,6 +339,9 @@ public struct ReplicationResult: Sendable {
     public var measuredInFlightAtEnd: Int
     /// Time-averaged number of requests in the system (sent, not answered) after the warm-up.
     public var meanInSystem: Double
+    /// With `--breakdown`: per request type, then all, where the answered requests' time went
+    /// (nil for a type without any).
+    public var breakdown: [BreakdownResult?]? = nil
 
     /// All request types together.
     public var all: RequestTypeCounts {

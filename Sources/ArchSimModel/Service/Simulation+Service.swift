@@ -7,6 +7,7 @@ extension Simulation {
     /// A task reaches its service: the balancer picks an instance, which runs it, queues it or
     /// rejects it. An instance that crashed but is still in the balancer fails it at once.
     func admit(_ t: TaskID) {
+        if tracksPath { path.start(t, at: events.now) }
         let s = Int(tasks[t].service)
         let first = firstInstance[s]
         let key = requests[tasks[t].request].optionalKey
@@ -72,6 +73,7 @@ extension Simulation {
         switch tasks[t].parent {
         case .client:
             let r = tasks[t].request, failure = tasks[t].failure
+            if tracksPath && failure == .ok && requests[r].measured && !requests[r].answered { recordPath(t) }
             freeTask(t)
             finishRequest(r, failure: failure)
         case .detached:
@@ -85,6 +87,7 @@ extension Simulation {
     func answered(_ t: TaskID) {
         let parent = tasks[t].parent
         let failure = tasks[t].failure
+        if tracksPath, failure == .ok, case .task(let caller) = parent { path.merge(t, into: caller) }
         freeTask(t)
         guard case .task(let caller) = parent else { return }   // detached meanwhile
         if tasks[caller].killed { freeTask(caller); return }
@@ -105,6 +108,8 @@ extension Simulation {
     /// Makes (or remakes) the call of the call step the task is at. The circuit breaker may
     /// fail it at once.
     func issueCall(_ t: TaskID) {
+        // The caller's wait: the callee's time (merged when it answers) and the hops.
+        if tracksPath { path.wait(t, for: .network) }
         let call = callStep(of: t)
         if call.rule.breaker >= 0 && !breakers[Int(call.rule.breaker)].allows(at: events.now) {
             return callEnded(t, failure: .failed, breakerRecords: false)
@@ -141,6 +146,7 @@ extension Simulation {
             if wasOpen != isOpen { recorder.breakerChanged(isOpen: isOpen, at: events.now) }
         }
         if failure != .ok && tasks[t].attempt < rule.retries {
+            if tracksPath { path.close(t, as: .retries, at: events.now); path.wait(t, for: .retries) }
             tasks[t].attempt += 1
             recorder.retried(at: events.now)
             events.schedule(after: rule.backoff?.sample() ?? 0, EventKind.retry.payload(t))
@@ -153,6 +159,7 @@ extension Simulation {
 
     func retry(_ t: TaskID) {
         if tasks[t].killed { return freeTask(t) }
+        if tracksPath { path.close(t, as: .retries, at: events.now) }
         issueCall(t)
     }
 
@@ -168,6 +175,7 @@ extension Simulation {
             recorder.waited(service: s, waited, at: events.now)
             tasks[next].phase = .running
             tasks[next].holdsWorker = true
+            if tracksPath { path.close(next, as: .workerQueue, at: events.now) }
             run(next)
         case .freed, .urgent:
             recorder.workerReleased(service: s, at: events.now)
@@ -178,6 +186,7 @@ extension Simulation {
     /// instruction. An `io: async` task that gave its worker back needs one again to compute.
     func resume(_ t: TaskID) {
         if tasks[t].killed { return freeTask(t) }
+        if tracksPath { path.close(t, at: events.now) }
         if tasks[t].failure != .ok { tasks[t].pc = tasks[t].endPC }
         if !tasks[t].holdsWorker && !tasks[t].isBranch, case .cpu = program.code[Int(tasks[t].pc)] {
             let inst = Int(tasks[t].instance.index)
@@ -218,6 +227,7 @@ extension Simulation {
             let slow = instances[inst].slowFactor
             if slow != 1 { work = Distribution.saturatingNanoseconds(Double(work) * slow) }
             if hasHosts || instances[inst].sharesCores { countCPU(t, work: work) }
+            if tracksPath { path.wait(t, for: .cpu, work: work) }
             if hasHosts, instanceMachine[inst] >= 0 {
                 tasks[t].phase = .computing
                 compute(t, work: work, onMachine: Int(instanceMachine[inst]))
@@ -230,6 +240,7 @@ extension Simulation {
             }
         case .delay(let sampler):
             let wait = program.samplers[Int(sampler)].sample()
+            if tracksPath { path.wait(t, for: .external) }
             waitDownstream(t)
             events.schedule(after: wait, EventKind.resume.payload(t))
         case .call:
@@ -238,6 +249,8 @@ extension Simulation {
             issueCall(t)
         case .fork(let first, let count):
             tasks[t].pending = count
+            // The parent's wait is the last branch's time (merged when it ends).
+            if tracksPath { path.wait(t, for: .network) }
             waitDownstream(t)
             for b in 0..<Int(count) {
                 let pc = program.forkTargets[Int(first) + b]
@@ -245,23 +258,28 @@ extension Simulation {
                                                pc: pc, isBranch: true))
                 tasks[branch].instance = tasks[t].instance
                 tasks[branch].endPC = program.endOf[Int(pc)]
+                if tracksPath { path.start(branch, at: events.now) }
                 run(branch)
             }
         case .branchEnd:
             let parent = tasks[t].parent
             let failure = tasks[t].failure
+            if tracksPath, case .task(let p) = parent, tasks[p].pending == 1 { path.merge(t, into: p) }
             freeTask(t)
             guard case .task(let p) = parent else { return }
             if failure != .ok && tasks[p].failure == .ok { tasks[p].failure = failure }
             tasks[p].pending -= 1
             if tasks[p].pending == 0 { resume(p) }
         case .cacheGet(let cache, let onHit):
+            if tracksPath { path.wait(t, for: .cache) }
             waitDownstream(t)
             cacheStep(t, .get, cache: Int(cache), onHit: onHit)
         case .cacheSet(let cache):
+            if tracksPath { path.wait(t, for: .cache) }
             waitDownstream(t)
             cacheStep(t, .set, cache: Int(cache))
         case .cacheDelete(let cache):
+            if tracksPath { path.wait(t, for: .cache) }
             waitDownstream(t)
             cacheStep(t, .delete, cache: Int(cache))
         case .dbRead(let database, _, _), .dbWrite(let database, _, _):
