@@ -153,7 +153,8 @@ struct Run: ParsableCommand {
         discussion: """
         Writes DIR/summary.csv (per request type and `all`), components.csv (per service, cache and database server), \
         replications.csv (the `all` row of each replication) and timeseries.csv (per replication and \
-        window); with faults, faults.csv (recovery after each fault); with --precision, precision.csv. Each file is written whole or not at all. Prints a summary table unless --quiet.
+        window); with faults, faults.csv (recovery after each fault); with --precision, precision.csv; with \
+        --breakdown, breakdown.csv (where the time goes, by cause). Each file is written whole or not at all. Prints a summary table unless --quiet.
         """)
 
     @Argument(help: "The scenario YAML file.")

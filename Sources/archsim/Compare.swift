@@ -40,6 +40,7 @@ struct Compare: ParsableCommand {
 
     func validate() throws {
         if precision.precision != nil && !sweep.sweeps.isEmpty { throw ValidationError("--precision and --sweep do not go together") }
+        if breakdown && !sweep.sweeps.isEmpty { throw ValidationError("--breakdown and --sweep do not go together") }
         if capacity && !sweep.sweeps.isEmpty { throw ValidationError("--capacity and --sweep do not go together") }
         if files.count < 1 { throw ValidationError("give at least one scenario file") }
         if capacity && slos.isEmpty { throw ValidationError("--capacity needs at least one --slo, e.g. --slo 'p99<200ms'") }
@@ -70,7 +71,10 @@ struct Compare: ParsableCommand {
         if capacity {
             var found: [CapacitySearch.Result] = []
             for scenario in scenarios {
-                found.append(try Capacity.search(scenario, objectives, options: options, tolerance: 0.01))
+                // The search's runs need no breakdown.
+                var plain = scenario
+                plain.recordsBreakdown = false
+                found.append(try Capacity.search(plain, objectives, options: options, tolerance: 0.01))
             }
             comparison.addCapacity(found.map(\.capacity), objective: objectives.map(\.text).joined(separator: " & "))
             // Beside each capacity, the saturation rate of `archsim analyze` and their ratio, in

@@ -80,7 +80,99 @@ final class BreakdownTests: XCTestCase {
         XCTAssertEqual(ms(tail, .external), 5, accuracy: 1e-9)
         XCTAssertGreaterThan(ms(tail, .workerQueue), 4 * ms(mean, .workerQueue))
         XCTAssertGreaterThanOrEqual(tail.responseMs, summary.p99Ms * 0.9)
-        XCTAssertEqual(tail.requests / mean.requests, 0.01, accuracy: 0.01)
+        XCTAssertEqual(tail.requests, (mean.requests * 0.01).rounded(.up), accuracy: 1)
+    }
+
+    /// A parallel step takes its slowest branch: a 2 ms wait beside a call (a 0.5 ms hop, 5 ms
+    /// outside, a hop back) is 5 ms external and 1 ms network, nothing of the 2 ms. A buffer-pool
+    /// miss with unbounded disks off a host is disk time, the execution after it query time; a
+    /// slow host's stretched CPU work is CPU, not contention.
+    func testParallelBranchesMissesAndSlowHosts() throws {
+        let r = try run(ScenarioText.load("""
+            name: branches
+            duration: 20s
+            warmup: 1s
+            replications: 2
+            workload:
+              arrivals: {kind: open, rate: 100/s}
+              keys:
+                rows: {count: 1000000}
+              requests:
+                req: {weight: 1, key: rows}
+            architecture:
+              network: {hop: constant(0.5ms)}
+              hosts:
+                box: {cores: 64}
+              routes: {req: front.op}
+              services:
+                front:
+                  workers: 1000
+                  host: box
+                  operations:
+                    op:
+                      cpu: constant(1ms)
+                      steps:
+                        - parallel:
+                            - delay: constant(2ms)
+                            - call: back.op
+                        - db_read: main
+                back:
+                  workers: 1000
+                  operations:
+                    op:
+                      steps:
+                        - delay: constant(5ms)
+              databases:
+                main:
+                  primary:
+                    connections: 1000
+                    read: constant(1ms)
+                    write: constant(1ms)
+                    buffer_pool: {capacity: 10, miss: constant(3ms)}
+            faults:
+              - at: 0s
+                target: box[0]
+                kind: slow
+                factor: 2
+            """))
+        let mean = try XCTUnwrap(r.breakdown.first { $0.requestType == "all" && $0.split == "mean" })
+        XCTAssertEqual(ms(mean, .external), 5, accuracy: 1e-9)
+        // Two hops of the call, two of the query.
+        XCTAssertEqual(ms(mean, .network), 2, accuracy: 1e-9)
+        // 1,000,000 keys, 10 rows in the pool: nearly every read misses (3 ms on disk, 1 ms query).
+        XCTAssertEqual(ms(mean, .disk), 3, accuracy: 0.01)
+        XCTAssertEqual(ms(mean, .query), 1, accuracy: 1e-6)
+        // The slowed machine doubles the CPU work; with 64 cores at 100/s nothing waits for one.
+        XCTAssertEqual(ms(mean, .cpu), 2, accuracy: 1e-3)
+        XCTAssertEqual(ms(mean, .cpuContention), 0, accuracy: 1e-3)
+        XCTAssertEqual(mean.responseMs, try XCTUnwrap(r.summary.last).meanMs, accuracy: 1e-9)
+    }
+
+    /// The tail is the slowest 1% even when latencies cluster in one bucket: with constant times
+    /// and no queueing every request takes the same time, and the tail is the mean.
+    func testTailIsOnePercentWhenLatenciesCluster() throws {
+        let r = try run(ScenarioText.load("""
+            name: constant
+            duration: 20s
+            warmup: 1s
+            replications: 2
+            workload:
+              arrivals: {kind: open, rate: 100/s}
+              requests:
+                req: {weight: 1}
+            architecture:
+              routes: {req: app.op}
+              services:
+                app:
+                  workers: 1000
+                  operations:
+                    op: {cpu: constant(3ms)}
+            """))
+        let mean = try XCTUnwrap(r.breakdown.first { $0.requestType == "all" && $0.split == "mean" })
+        let tail = try XCTUnwrap(r.breakdown.first { $0.requestType == "all" && $0.split == "tail" })
+        XCTAssertEqual(tail.requests, (mean.requests * 0.01).rounded(.up), accuracy: 1)
+        XCTAssertEqual(tail.responseMs, 3, accuracy: 1e-9)
+        XCTAssertEqual(mean.responseMs, 3, accuracy: 1e-9)
     }
 
     /// In bundled scenarios that use every mechanism — hosts, processor sharing, pools, caches

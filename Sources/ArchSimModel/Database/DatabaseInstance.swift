@@ -126,6 +126,9 @@ package struct DatabaseInstance {
     package enum QueryStart {
         /// It executes for this long (ns).
         case run(Int64)
+        /// Its row missed the buffer pool, with unbounded disks off a host: it reads the row and
+        /// executes in one stretch of `total` ns, of which `read` is the execution.
+        case missThenRun(total: Int64, read: Int64)
         /// Its row missed the buffer pool and it holds a disk for this long (ns); then it
         /// executes for its read time.
         case diskRead(Int64)
@@ -165,8 +168,9 @@ package struct DatabaseInstance {
             // Unbounded disks: no queue. Off a host, the miss and the read in one stretch of
             // time; on one, the miss is a wait and only the read is CPU work.
             if onHost { return .diskRead(startDiskRead(waited: 0, counted: counted)) }
-            let miss = bufferPool!.miss.sample()
-            return .run(stretched(Distribution.saturatingNanoseconds(Double(miss) + Double(read.sample()))))
+            let miss = bufferPool!.miss.sample(), time = read.sample()
+            let total = stretched(Distribution.saturatingNanoseconds(Double(miss) + Double(time)))
+            return .missThenRun(total: total, read: min(total, stretched(time)))
         }
         switch disks!.acquire(task, at: now) {
         case .granted: return .diskRead(startDiskRead(waited: 0, counted: counted))

@@ -129,6 +129,10 @@ extension Simulation {
         tasks[t].serverEpoch = started.epoch
         switch started.start {
         case .run(let time): execute(t, time)
+        case .missThenRun(let total, let read):
+            execute(t, total)
+            // The disk read first, then the execution (one wait in the engine).
+            if tracksPath { path.credit(t, .disk, total - read); path.wait(t, for: .query, work: read) }
         case .diskRead(let time):
             if tracksPath { path.wait(t, for: .disk) }
             events.schedule(after: time, EventKind.diskDone.payload(t, generation: tasks[t].generation))

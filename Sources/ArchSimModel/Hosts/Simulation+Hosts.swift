@@ -42,6 +42,7 @@ extension Simulation {
     func compute(_ t: TaskID, work: Int64, onMachine m: Int) {
         let slow = machines[m].slowFactor
         let time = slow == 1 ? work : Distribution.saturatingNanoseconds(Double(work) * slow)
+        if tracksPath && slow != 1 { path.setWork(t, time) }
         scheduleMachine(m, machines[m].add(t, work: time, tag: tasks[t].generation, at: events.now))
     }
 

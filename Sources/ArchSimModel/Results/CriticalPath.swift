@@ -101,6 +101,17 @@ struct CriticalPath {
         mark[i] = now; merged[i] = 0; work[i] = -1
     }
 
+    /// `ns` of the current segment are already known to be `c` (the rest closes as its cause).
+    mutating func credit(_ t: TaskID, _ c: Cause, _ ns: Int64) {
+        let i = Int(t.index)
+        times[i * Self.causes + c.rawValue] += ns
+        merged[i] += ns
+    }
+
+    /// The CPU work of the current compute segment is `w` (a machine's slow factor stretches it:
+    /// that is work, not contention).
+    @inline(__always) mutating func setWork(_ t: TaskID, _ w: Int64) { work[Int(t.index)] = w }
+
     /// A callee's (or last branch's) times join its caller's current segment.
     mutating func merge(_ child: TaskID, into parent: TaskID) {
         let c = Int(child.index) * Self.causes, p = Int(parent.index) * Self.causes
@@ -143,23 +154,29 @@ struct BreakdownCounts {
         }
     }
 
-    /// Mean ms per cause over all, and over the tail: the requests in the p99's bucket and
-    /// above. Nil without requests.
+    /// Mean ms per cause over all, and over the tail: the slowest 1% (⌈1%⌉ requests, taken
+    /// from the top latency bucket down; of the bucket where they end, its share pro rata —
+    /// within a bucket, an eighth of an octave wide, requests are not told apart). Nil without
+    /// requests.
     func result() -> BreakdownResult? {
         guard count > 0 else { return nil }
         let n = Double(count)
-        var tail = [Int64](repeating: 0, count: CriticalPath.causes), tailCount: Int64 = 0
-        // From the top down, until the buckets hold at least 1% of the requests.
+        var tail = [Double](repeating: 0, count: CriticalPath.causes)
         let need = Int64((n * 0.01).rounded(.up))
+        var taken: Int64 = 0
         var b = buckets.count / Self.stride - 1
-        while b >= 0 && tailCount < need {
+        while b >= 0 && taken < need {
             let base = b * Self.stride
-            tailCount += buckets[base]
-            for k in 0..<CriticalPath.causes { tail[k] += buckets[base + 1 + k] }
+            let inBucket = buckets[base]
+            if inBucket > 0 {
+                let share = min(1, Double(need - taken) / Double(inBucket))
+                for k in 0..<CriticalPath.causes { tail[k] += share * Double(buckets[base + 1 + k]) }
+                taken += min(inBucket, need - taken)
+            }
             b -= 1
         }
         return BreakdownResult(count: count, meanMs: sums.map { Double($0) / n / 1e6 },
-                               tailCount: Int(tailCount), tailMeanMs: tail.map { Double($0) / Double(tailCount) / 1e6 })
+                               tailCount: Int(taken), tailMeanMs: tail.map { $0 / Double(taken) / 1e6 })
     }
 }
 
