@@ -15,7 +15,9 @@ struct Bench: ParsableCommand {
         format 1.1 mechanism on: shards, max_connections, buffer pools and disks, group commit, row \
         locks, client pools, one-worker cache nodes). `--long` adds growing simulated durations to show \
         memory stays flat. Prints wall time, events per second and the process's peak resident memory \
-        (VmHWM) after each run.
+        (VmHWM) after each run. `--scale` instead grows one model towards Taobao's size: 8 → 4,000 \
+        instances, 3 → 1,000 cache nodes and 3 → 512 read replicas at 1,000 requests/s per instance, \
+        each size for 2 M requests.
         """)
 
     @Option(help: "Offered load of the models, requests per second.")
@@ -26,6 +28,8 @@ struct Bench: ParsableCommand {
     var sizes: String = "1x1,2x4,4x16,8x64"
     @Flag(help: "Also run 10 and 60 simulated minutes of the 4x16 model (memory flatness).")
     var long = false
+    @Flag(help: "Instead grow one model: 8 to 4,000 instances, 3 to 1,000 cache nodes, 3 to 512 replicas, 1,000 req/s per instance.")
+    var scale = false
 
     func validate() throws {
         if parsedSizes == nil { throw ValidationError("--sizes: expected e.g. 1x1,4x16, got \(sizes)") }
@@ -43,7 +47,11 @@ struct Bench: ParsableCommand {
         return out.isEmpty ? nil : out
     }
 
+    /// `--scale`'s sizes: (instances, cache nodes, replicas).
+    static let scaleSizes = [(8, 3, 3), (64, 16, 16), (512, 128, 64), (4000, 1000, 512)]
+
     func run() throws {
+        if scale { return try runScale() }
         var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
         var steps = (parsedSizes ?? []).flatMap {
             [("chain", $0.0, $0.1, seconds), ("storage", $0.0, $0.1, seconds), ("realism", $0.0, $0.1, seconds)]
@@ -64,6 +72,38 @@ struct Bench: ParsableCommand {
                           String(format: "%.1f", ProcessMemory.peakResidentMB())])
         }
         print(table.text)
+    }
+
+    func runScale() throws {
+        var table = TerminalTable(header: ["instances", "cache nodes", "replicas", "req/s", "sim s", "requests", "events", "wall s",
+                                           "events/s", "peak MB"])
+        for (instances, nodes, replicas) in Self.scaleSizes {
+            let scenario = Self.scaled(instances: instances, cacheNodes: nodes, replicas: replicas)
+            let start = Date()
+            let result = try Runner.run(scenario, jobs: 1)
+            let wall = Date().timeIntervalSince(start)
+            let rep = result.replications[0]
+            table.append([String(instances), String(nodes), String(replicas), String(format: "%.0f", 1000.0 * Double(instances)),
+                          String(format: "%.3f", Double(scenario.duration) / 1e9), String(rep.all.offered), String(rep.events),
+                          String(format: "%.3f", wall), String(format: "%.0f", Double(rep.events) / wall),
+                          String(format: "%.1f", ProcessMemory.peakResidentMB())])
+        }
+        print(table.text)
+    }
+
+    /// The storage model's read path at scale: one tier of `instances` (1,000 req/s each, power
+    /// of two choices), cache-aside through `cacheNodes` nodes (100,000 entries in all) into a
+    /// primary with `replicas` replicas; 2 M requests, reads only.
+    static func scaled(instances: Int, cacheNodes: Int, replicas: Int) -> Scenario {
+        let rate = 1000.0 * Double(instances)
+        var s = storage(services: 1, instances: instances, rate: rate, seconds: 1)
+        s.name = "bench-scale"
+        s.duration = Int64((2_000_000 / rate * 1e9).rounded())
+        s.architecture.balancer = .powerOfTwo
+        s.architecture.routes = [OperationRef(service: 0, operation: 0), OperationRef(service: 0, operation: 0)]
+        s.architecture.caches[0].nodes = cacheNodes
+        s.architecture.databases[0].replicaCount = replicas
+        return s
     }
 
     /// `services` tiers, each with `instances` instances of 8 workers; tier k calls tier k+1;

@@ -78,3 +78,18 @@ final class RunCommandTests: XCTestCase {
         }
     }
 }
+
+/// `archsim bench --scale`: one model grown to Taobao's counts, each size the same requests.
+final class BenchScaleTests: XCTestCase {
+    func testScaleRunsEverySizeWithTheSameRequests() throws {
+        let r = try CLI.run(["bench", "--scale"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let rows = r.stdout.split(separator: "\n").dropFirst(2).map { $0.split(separator: " ", omittingEmptySubsequences: true) }
+        XCTAssertEqual(rows.map { $0.prefix(3).joined(separator: " ") }, ["8 3 3", "64 16 16", "512 128 64", "4000 1000 512"], r.stdout)
+        for row in rows {
+            // 2 M requests at 1,000/s per instance, about 3.7 events each.
+            XCTAssertEqual(Double(row[5])!, 2_000_000, accuracy: 5_000, r.stdout)
+            XCTAssertEqual(Double(row[6])! / Double(row[5])!, 3.7, accuracy: 0.3, r.stdout)
+        }
+    }
+}
