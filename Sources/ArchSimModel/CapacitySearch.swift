@@ -125,6 +125,13 @@ public struct ServiceLevelObjective: Sendable, Equatable, CustomStringConvertibl
         }
     }
 
+    /// The metric's mean and 95% CI over `result`'s replications; nil when a replication has no
+    /// value (nothing completed), so an interval never silently covers fewer replications.
+    public func interval(in result: ScenarioResult) -> ConfidenceInterval? {
+        let values = result.replications.compactMap { value(in: $0, scenario: result.scenario) }
+        return values.count == result.replications.count && !values.isEmpty ? ConfidenceInterval(values) : nil
+    }
+
     private func pct(_ c: RequestTypeCounts, _ p: Double) -> Double? {
         c.latency.count == 0 ? nil : c.latency.percentile(p) / 1e6
     }

@@ -53,9 +53,7 @@ public struct PrecisionTarget: Sendable {
     public func widths(_ results: [ScenarioResult]) -> [Width] {
         results.flatMap { result in
             metrics.map { metric in
-                let values = result.replications.compactMap { metric.value(in: $0, scenario: result.scenario) }
-                // A metric missing in some replication (nothing completed) has no interval.
-                let ci = values.count == result.replications.count && !values.isEmpty ? ConfidenceInterval(values) : nil
+                let ci = metric.interval(in: result)
                 return Width(scenario: result.name, metric: metric.text, mean: ci?.mean, halfWidth: ci?.halfWidth)
             }
         }

@@ -89,11 +89,7 @@ struct Capacity: ParsableCommand {
 
     static func search(_ scenario: Scenario, _ objectives: [ServiceLevelObjective], options: SimulationOptions,
                        tolerance: Double) throws -> CapacitySearch.Result {
-        for o in objectives {
-            if let t = o.requestType, !scenario.workload.requestTypes.contains(where: { $0.name == t }) {
-                throw InputError(description: "--slo \(o.text): \(scenario.name) has no request type '\(t)'")
-            }
-        }
+        try ObjectiveChecks.requestTypes(objectives, in: scenario, option: "--slo ")
         // The search starts at the scenario's own load (it doubles from there, up to the format's largest).
         try options.preflight(scenario)
         let line = ProgressLine(label: "\(scenario.name) capacity", enabled: !options.quiet && isatty(STDERR_FILENO) == 1)

@@ -64,23 +64,13 @@ struct Optimize: ParsableCommand {
     }
 
     func run() throws {
-        let knobs = try self.knobs.map { text in
-            do { return try ScenarioKnob(parsing: text) } catch { throw InputError(description: "\(error)") }
-        }
-        var seen: Set<String> = []
-        for knob in knobs where !seen.insert(knob.path).inserted {
-            throw InputError(description: "--vary \(knob): \(knob.path) is varied twice; give each key path once")
-        }
+        let knobs = try ObjectiveChecks.knobs(self.knobs)
         let objectives = try slos.map { text in
             do { return try ServiceLevelObjective(parsing: text) } catch { throw InputError(description: "--slo \(error)") }
         }
         let base = try options.apply(to: loadScenario(file))
         try Capacity.checkObjectives(objectives, runLength: base.duration)
-        for o in objectives {
-            if let t = o.requestType, !base.workload.requestTypes.contains(where: { $0.name == t }) {
-                throw InputError(description: "--slo \(o.text): \(base.name) has no request type '\(t)'")
-            }
-        }
+        try ObjectiveChecks.requestTypes(objectives, in: base, option: "--slo ")
         let grids = knobs.map { $0.grid(points: points) }
         let total = grids.reduce(1.0) { $0 * Double($1.count) }
         if total > Double(maxConfigurations) {
@@ -124,12 +114,9 @@ struct Optimize: ParsableCommand {
             defer { line.finish() }
             for (k, i) in order.enumerated() {
                 line.message("configuration \(k + 1)/\(order.count): \(describe(knobs, configurations[i])) (cost \(CSVNumber.format(configurations[i].cost, decimals: 4))/h)")
-                let (holds, result) = try judge(objectives, configurations[i].scenario)
+                let (holds, result) = try options.judge(objectives, configurations[i].scenario)
                 // A misspelt comparison.csv metric would fail every configuration: refuse it.
-                if k == 0, let o = objectives.first(where: { !$0.isKnown(in: result) }) {
-                    let names = Set(Comparison.rows(of: result)).sorted().joined(separator: ", ")
-                    throw InputError(description: "--slo \(o.text): \(base.name)'s results have no metric '\(o.column ?? o.text)' (they have: \(names))")
-                }
+                if k == 0 { try ObjectiveChecks.metricsKnown(objectives, in: result, option: "--slo ") }
                 configurations[i].judged = Self.summarize(result, holds: holds, objectives: objectives)
                 if holds && cheapest == nil { cheapest = i }
                 if holds && stopAtCheapest { break }
@@ -163,21 +150,13 @@ struct Optimize: ParsableCommand {
             .joined(separator: ", ")
     }
 
-    func judge(_ objectives: [ServiceLevelObjective], _ s: Scenario) throws -> (Bool, ScenarioResult) {
-        do { return try ServiceLevelObjective.judge(objectives, s, jobs: options.jobs) }
-        catch let e as SimulationError { throw InputError(description: "\(s.sourcePath ?? s.name): \(e)") }
-    }
-
     /// Every combination of the grids' positions, the first knob varying slowest.
     static func product(_ grids: [[Double]]) -> [[Double]] {
         grids.reduce([[]]) { partial, grid in partial.flatMap { p in grid.map { p + [$0] } } }
     }
 
     static func summarize(_ result: ScenarioResult, holds: Bool, objectives: [ServiceLevelObjective]) -> Judged {
-        func ci(_ o: ServiceLevelObjective) -> ConfidenceInterval? {
-            let values = result.replications.compactMap { o.value(in: $0, scenario: result.scenario) }
-            return values.count == result.replications.count && !values.isEmpty ? ConfidenceInterval(values) : nil
-        }
+        func ci(_ o: ServiceLevelObjective) -> ConfidenceInterval? { o.interval(in: result) }
         let p99 = try! ServiceLevelObjective(output: "p99"), errors = try! ServiceLevelObjective(output: "errors")
         return Judged(holds: holds, replications: result.replications.count, p99: ci(p99), errorRate: ci(errors)?.mean,
                       objectives: objectives.map { ci($0)?.mean })

@@ -39,11 +39,7 @@ struct PrecisionOptions: ParsableArguments {
         let metrics = try (self.metrics.isEmpty ? ["mean"] : self.metrics).map { text in
             do { return try ServiceLevelObjective(output: text) } catch { throw InputError(description: "--precision-metric \(error)") }
         }
-        for m in metrics {
-            if let t = m.requestType, let s = scenarios.first(where: { !$0.workload.requestTypes.contains { $0.name == t } }) {
-                throw InputError(description: "--precision-metric \(m.text): \(s.name) has no request type '\(t)'")
-            }
-        }
+        for s in scenarios { try ObjectiveChecks.requestTypes(metrics, in: s, option: "--precision-metric ") }
         return PrecisionTarget(metrics: metrics, relative: relative, maxReplications: maxReplications ?? 100)
     }
 
@@ -71,12 +67,7 @@ struct PrecisionOptions: ParsableArguments {
             }, checkFirst: { results in
                 // Every metric must exist in every scenario: a misspelt comparison.csv name would
                 // never become precise, and would run to the cap before saying so.
-                for m in target.metrics {
-                    if let r = results.first(where: { !m.isKnown(in: $0) }) {
-                        let names = Set(Comparison.rows(of: r)).sorted().joined(separator: ", ")
-                        throw InputError(description: "--precision-metric \(m.text): \(r.name)'s results have no metric '\(m.column ?? m.text)' (they have: \(names))")
-                    }
-                }
+                for r in results { try ObjectiveChecks.metricsKnown(target.metrics, in: r, option: "--precision-metric ") }
             }, progress: { line.update($0) })
         } catch let e as SimulationError {
             throw InputError(description: "\(scenarios.map { $0.sourcePath ?? $0.name }.joined(separator: ", ")): \(e)")

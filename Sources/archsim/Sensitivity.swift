@@ -48,26 +48,16 @@ struct Sensitivity: ParsableCommand {
     static let defaultOutputs = ["throughput_rps", "mean_ms", "p99_ms", "error_rate"]
 
     func run() throws {
-        let knobs = try self.knobs.map { text in
-            do { return try ScenarioKnob(parsing: text) } catch { throw InputError(description: "\(error)") }
-        }
+        let knobs = try ObjectiveChecks.knobs(self.knobs)
         let objectives = try self.verdicts.map { text in
             do { return try ServiceLevelObjective(parsing: text) } catch { throw InputError(description: "--verdict \(error)") }
         }
         let outputs = try (Self.defaultOutputs + self.outputs.filter { !Self.defaultOutputs.contains($0) }).map { name in
             do { return try ServiceLevelObjective(output: name) } catch { throw InputError(description: "--output \(error)") }
         }
-        var seen: Set<String> = []
-        for knob in knobs where !seen.insert(knob.path).inserted {
-            throw InputError(description: "--vary \(knob): \(knob.path) is varied twice; give each key path once")
-        }
         let base = try options.apply(to: loadScenario(file))
         try Capacity.checkObjectives(objectives, runLength: base.duration)
-        for o in objectives + outputs {
-            if let t = o.requestType, !base.workload.requestTypes.contains(where: { $0.name == t }) {
-                throw InputError(description: "\(o.text): \(base.name) has no request type '\(t)'")
-            }
-        }
+        try ObjectiveChecks.requestTypes(objectives + outputs, in: base, option: "")
         // Every knob's ends are read now, so a bad path or value is reported before anything runs.
         for knob in knobs {
             for t in [0.0, 1.0] { _ = try scenario(knob, t) }
@@ -88,7 +78,7 @@ struct Sensitivity: ParsableCommand {
                 result = try run(s)
                 holds = nil
             } else {
-                (holds, result) = try judge(objectives, s)
+                (holds, result) = try options.judge(objectives, s)
             }
             study.add(knob: knob, t: t, role: role, result: result, holds: holds)
             return holds
@@ -96,10 +86,7 @@ struct Sensitivity: ParsableCommand {
         do {
             defer { line.finish() }
             _ = try evaluate(nil, 0, role: "base")
-            if let result = study.baseResult, let o = (objectives + outputs).first(where: { !$0.isKnown(in: result) }) {
-                let names = Set(Comparison.rows(of: result)).sorted().joined(separator: ", ")
-                throw InputError(description: "\(o.text): \(base.name)'s results have no metric '\(o.column ?? o.text)' (they have: \(names))")
-            }
+            if let result = study.baseResult { try ObjectiveChecks.metricsKnown(objectives + outputs, in: result, option: "") }
             for knob in knobs {
                 var verdicts: [(t: Double, holds: Bool?)] = []
                 for i in 0..<points {
@@ -142,11 +129,6 @@ struct Sensitivity: ParsableCommand {
 
     func run(_ s: Scenario) throws -> ScenarioResult {
         do { return try Runner.run(s, jobs: options.jobs) }
-        catch let e as SimulationError { throw InputError(description: "\(s.sourcePath ?? s.name): \(e)") }
-    }
-
-    func judge(_ objectives: [ServiceLevelObjective], _ s: Scenario) throws -> (Bool, ScenarioResult) {
-        do { return try ServiceLevelObjective.judge(objectives, s, jobs: options.jobs) }
         catch let e as SimulationError { throw InputError(description: "\(s.sourcePath ?? s.name): \(e)") }
     }
 
