@@ -15,12 +15,21 @@ public struct Event: Sendable {
     }
 }
 
-/// The event list and clock: a binary min-heap ordered by (time, sequence).
+/// The event list and clock: a binary min-heap ordered by (time, sequence), plus FIFO lanes for
+/// timeouts.
 ///
 /// Events at the same time run in the order they were scheduled — a documented rule, never left
 /// to the heap's internals or to chance. Scheduling into the past is a programming error and
 /// traps. `schedule` and `next` are O(log n) and allocate only when the heap outgrows its
 /// capacity (amortised; the capacity is kept), so a steady-state run allocates nothing per event.
+///
+/// Timeouts are most of what is pending in a large model (a request waits out a 2 s timeout
+/// while its work takes milliseconds), and they share a few constant delays. Events scheduled
+/// with ``scheduleTimeout(after:_:)`` go to a lane per delay: a FIFO whose events are already
+/// in (time, sequence) order, because the clock never goes back and sequences grow. So a
+/// timeout costs O(1) to schedule and to take, and the heap holds only the rest. ``next(before:)``
+/// takes the earliest of the heap's top and the lanes' heads by the same (time, sequence) rule:
+/// the order of events is exactly the heap-only order.
 public struct EventQueue: Sendable {
     /// Current simulated time (ns): the time of the last event taken by ``next()``.
     @inlinable public var now: Int64 { _now }
@@ -30,12 +39,18 @@ public struct EventQueue: Sendable {
     @usableFromInline var _processed: UInt64 = 0
     @usableFromInline var heap: [Event] = []
     @usableFromInline var nextSequence: UInt64 = 0
+    /// Timeout lanes, one per delay, in order of first use (at most ``maxLanes``).
+    @usableFromInline var lanes: [TimeoutLane] = []
+    /// Events in the lanes.
+    @usableFromInline var laneCount = 0
+    /// More distinct timeout delays than this go to the heap (each lane costs a comparison per event).
+    public static let maxLanes = 8
 
     public init(reservingCapacity capacity: Int = 1024) { heap.reserveCapacity(capacity) }
 
     /// Number of pending events.
-    @inlinable public var count: Int { heap.count }
-    @inlinable public var isEmpty: Bool { heap.isEmpty }
+    @inlinable public var count: Int { heap.count + laneCount }
+    @inlinable public var isEmpty: Bool { count == 0 }
 
     /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0). O(log n). A time past
     /// `Int64.max` saturates there: such an event never runs before any end of run.
@@ -54,15 +69,59 @@ public struct EventQueue: Sendable {
         siftUp(heap.count - 1, event)
     }
 
+    /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0), for events of which many are
+    /// pending with the same constant delay (timeouts). Same order as ``schedule(after:_:)``; O(1)
+    /// for up to ``maxLanes`` distinct delays, O(log n) (the heap) beyond.
+    @inlinable public mutating func scheduleTimeout(after delay: Int64, _ payload: UInt64) {
+        precondition(delay >= 0, "negative delay \(delay) ns")
+        let (sum, overflow) = now.addingReportingOverflow(delay)
+        let time = overflow ? Int64.max : sum
+        var l = 0
+        while l < lanes.count && lanes[l].delay != delay { l += 1 }
+        if l == lanes.count {
+            guard l < Self.maxLanes else { return schedule(at: time, payload) }
+            lanes.append(TimeoutLane(delay: delay))
+        }
+        // The clock never goes back, so a constant delay keeps each lane in time order.
+        let event = Event(time: time, sequence: nextSequence, payload: payload)
+        nextSequence &+= 1
+        lanes[l].append(event)
+        laneCount += 1
+    }
+
     /// Takes the earliest event (ties: earliest scheduled) if it is before `limit`, advancing
     /// the clock to it. Returns nil, leaving the event pending, otherwise. O(log n).
     @inlinable public mutating func next(before limit: Int64 = .max) -> Event? {
+        if laneCount > 0 { return nextOfAll(before: limit) }
         guard let first = heap.first, first.time < limit else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty { siftDown(0, last) }
         _now = first.time
         _processed &+= 1
         return first
+    }
+
+    /// ``next(before:)`` when some lane holds events: the earliest of the heap's top and the
+    /// lanes' heads.
+    @inlinable mutating func nextOfAll(before limit: Int64) -> Event? {
+        var lane = -1
+        var best = Event(time: .max, sequence: .max, payload: 0)
+        if let first = heap.first { best = first }
+        for l in 0..<lanes.count where lanes[l].count > 0 {
+            let head = lanes[l].first
+            if Self.before(head, best) { best = head; lane = l }
+        }
+        guard best.time < limit, lane >= 0 || !heap.isEmpty else { return nil }
+        if lane >= 0 {
+            lanes[lane].removeFirst()
+            laneCount -= 1
+        } else {
+            let last = heap.removeLast()
+            if !heap.isEmpty { siftDown(0, last) }
+        }
+        _now = best.time
+        _processed &+= 1
+        return best
     }
 
     /// Moves the clock forward to `time` without an event (end of run). `time` ≥ now.
@@ -101,6 +160,64 @@ public struct EventQueue: Sendable {
                 i = child
             }
             h[i] = event
+        }
+    }
+}
+
+/// The events scheduled with one timeout delay, in (time, sequence) order: a FIFO of fixed-size
+/// chunks. A drained chunk is kept for reuse, so a steady state allocates nothing, and memory
+/// follows the pending count (no doubling, no copy when it grows).
+@usableFromInline struct TimeoutLane: Sendable {
+    @usableFromInline static let chunkSize = 4096
+    @usableFromInline let delay: Int64
+    /// Chunks in FIFO order from `firstChunk`; entries before it are drained (empty arrays).
+    @usableFromInline var chunks: [ContiguousArray<Event>] = []
+    @usableFromInline var firstChunk = 0
+    /// Position of the earliest event in `chunks[firstChunk]`.
+    @usableFromInline var head = 0
+    /// Events in the last chunk (``chunkSize`` when it is full or there is none).
+    @usableFromInline var tail = TimeoutLane.chunkSize
+    @usableFromInline var count = 0
+    /// Drained chunks, kept for reuse.
+    @usableFromInline var spare: [ContiguousArray<Event>] = []
+
+    @usableFromInline init(delay: Int64) { self.delay = delay }
+
+    /// The earliest event (count > 0).
+    @inlinable var first: Event { chunks[firstChunk][head] }
+
+    @inlinable mutating func append(_ event: Event) {
+        if tail == Self.chunkSize { addChunk() }
+        chunks[chunks.count &- 1][tail] = event
+        tail &+= 1
+        count &+= 1
+    }
+
+    /// Removes the earliest event (count > 0).
+    @inlinable mutating func removeFirst() {
+        head &+= 1
+        count &-= 1
+        if head == Self.chunkSize { dropFirstChunk() }
+    }
+
+    @usableFromInline mutating func addChunk() {
+        chunks.append(spare.popLast() ?? ContiguousArray(repeating: Event(time: 0, sequence: 0, payload: 0),
+                                                         count: Self.chunkSize))
+        tail = 0
+    }
+
+    @usableFromInline mutating func dropFirstChunk() {
+        spare.append(chunks[firstChunk])
+        chunks[firstChunk] = []
+        firstChunk += 1
+        head = 0
+        if firstChunk == chunks.count {  // drained; the next append starts a chunk
+            chunks.removeAll(keepingCapacity: true)
+            firstChunk = 0
+            tail = Self.chunkSize
+        } else if firstChunk >= 64 && firstChunk * 2 >= chunks.count {
+            chunks.removeFirst(firstChunk)
+            firstChunk = 0
         }
     }
 }

@@ -318,7 +318,7 @@ public final class Simulation {
         recorder.arrived(type: type, measured: requests[r].measured, at: now)
         if !stepKeySamplers.isEmpty { drawStepKeys(r) }
         if let timeout = scenario.workload.requestTypes[type].timeout {
-            events.schedule(after: timeout, EventKind.timeout.payload(Int(r.index), generation: requests[r].generation))
+            events.scheduleTimeout(after: timeout, EventKind.timeout.payload(Int(r.index), generation: requests[r].generation))
         }
         let route = scenario.architecture.routes[type]
         let t = allocateTask(Task(request: r, parent: .client, service: Int32(route.service),

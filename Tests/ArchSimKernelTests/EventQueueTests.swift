@@ -70,4 +70,69 @@ final class EventQueueTests: XCTestCase {
         XCTAssertNil(q.next(before: .max), "at Int64.max: never before any limit")
         XCTAssertEqual(q.count, 1)
     }
+
+    /// Timeouts in lanes run in exactly the order the heap alone gives: the same operations on
+    /// two queues, one scheduling every timeout with `schedule(after:)` (the reference) and one
+    /// with `scheduleTimeout(after:)`, over equal times, more delays than there are lanes (the
+    /// rest go to the heap), bursts that fill several chunks and drain them again, and limits.
+    func testTimeoutLanesKeepHeapOrder() {
+        var x: UInt64 = 7
+        func random(_ n: UInt64) -> UInt64 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            return (x >> 33) % n
+        }
+        let delays: [Int64] = (0..<(EventQueue.maxLanes + 4)).map { Int64($0) * 7 }  // includes 0
+        for round in 0..<6 {
+            var reference = EventQueue(), lanes = EventQueue()
+            var payload: UInt64 = 0, taken = 0
+            // Bursts of 30,000 steps fill a lane with ~10,000 events: several 4,096-event chunks.
+            let burst = round < 3 ? 30_000 : 300, delaysUsed = [1, 3, delays.count][round % 3]
+            for step in 0..<120_000 {
+                let draining = (step / burst) % 2 == 1
+                switch random(draining ? 10 : 3) {
+                case 0:
+                    let delay = Int64(random(40))
+                    reference.schedule(after: delay, payload); lanes.schedule(after: delay, payload)
+                    payload += 1
+                case 1:
+                    let delay = delays[Int(random(UInt64(delaysUsed)))]
+                    reference.schedule(after: delay, payload); lanes.scheduleTimeout(after: delay, payload)
+                    payload += 1
+                default:
+                    let limit = random(4) == 0 ? reference.now + Int64(random(10)) : .max
+                    let a = reference.next(before: limit), b = lanes.next(before: limit)
+                    XCTAssertEqual(a?.payload, b?.payload, "round \(round) step \(step)")
+                    XCTAssertEqual(a?.time, b?.time)
+                    XCTAssertEqual(a?.sequence, b?.sequence)
+                    if a != nil { taken += 1 }
+                }
+                XCTAssertEqual(reference.count, lanes.count)
+                XCTAssertEqual(reference.now, lanes.now)
+                if reference.count != lanes.count { return }
+            }
+            while let a = reference.next() {
+                XCTAssertEqual(a.payload, lanes.next()?.payload); taken += 1
+            }
+            XCTAssertTrue(lanes.isEmpty)
+            XCTAssertEqual(lanes.processed, reference.processed)
+            XCTAssertGreaterThan(taken, 40_000)
+        }
+    }
+
+    /// A timeout that would carry the clock past `Int64.max` saturates there, lane or not, and
+    /// later timeouts with the same delay also saturate: the lane stays in order.
+    func testTimeoutsSaturate() {
+        var q = EventQueue()
+        q.schedule(at: 1_000, 1)
+        _ = q.next()
+        q.scheduleTimeout(after: .max - 10, 2)
+        q.scheduleTimeout(after: 5, 3)
+        q.schedule(at: 2_000, 4)
+        _ = q.next()
+        _ = q.next()
+        q.scheduleTimeout(after: .max - 10, 5)
+        XCTAssertNil(q.next(before: .max), "at Int64.max: never before any limit")
+        XCTAssertEqual(q.count, 2)
+        XCTAssertEqual(q.now, 2_000)
+    }
 }

@@ -47,7 +47,7 @@ extension Simulation {
                 guard clientPools.acquire(t, pool: p, service: s, at: events.now, counted: events.now >= warmupEnd) else {
                     tasks[t].phase = .waitingForConnection
                     let limit = clientPools.waitLimit(service: s, database: database)
-                    if limit > 0 { events.schedule(after: limit, EventKind.poolTimeout.payload(t, generation: tasks[t].generation)) }
+                    if limit > 0 { events.scheduleTimeout(after: limit, EventKind.poolTimeout.payload(t, generation: tasks[t].generation)) }
                     return
                 }
                 tasks[t].holdsConnection = true
@@ -141,7 +141,7 @@ extension Simulation {
         case .waitForLock:
             if tracksPath { path.wait(t, for: .lockWait) }
             let limit = program.lockTimeouts[Int(q.lock)]
-            if limit > 0 { events.schedule(after: limit, EventKind.lockTimeout.payload(t, generation: tasks[t].generation)) }
+            if limit > 0 { events.scheduleTimeout(after: limit, EventKind.lockTimeout.payload(t, generation: tasks[t].generation)) }
         }
     }
 

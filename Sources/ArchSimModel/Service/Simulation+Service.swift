@@ -120,7 +120,7 @@ extension Simulation {
         tasks[t].child = child
         tasks[t].generation &+= 1
         if call.rule.timeout > 0 {
-            events.schedule(after: call.rule.timeout, EventKind.callTimeout.payload(t, generation: tasks[t].generation))
+            events.scheduleTimeout(after: call.rule.timeout, EventKind.callTimeout.payload(t, generation: tasks[t].generation))
         }
         if let hop { events.schedule(after: hop.sample(), EventKind.deliver.payload(child)) } else { admit(child) }
     }
