@@ -30,6 +30,12 @@ public struct Event: Sendable {
 /// timeout costs O(1) to schedule and to take, and the heap holds only the rest. ``next(before:)``
 /// takes the earliest of the heap's top and the lanes' heads by the same (time, sequence) rule:
 /// the order of events is exactly the heap-only order.
+///
+/// Some events are replaced before they happen: an instance's next processor-sharing
+/// completion moves whenever a job starts. Scheduled with ``scheduleKeyed(_:after:_:)``, such an
+/// event has a key, and scheduling another with the same key takes the first one out (as
+/// ``cancelKeyed(_:)`` does): it never runs, instead of running for nothing. These events wait in
+/// a small indexed heap of their own, at most one per key, under the same (time, sequence) rule.
 public struct EventQueue: Sendable {
     /// Current simulated time (ns): the time of the last event taken by ``next()``.
     @inlinable public var now: Int64 { _now }
@@ -45,11 +51,16 @@ public struct EventQueue: Sendable {
     @usableFromInline var laneCount = 0
     /// More distinct timeout delays than this go to the heap (each lane costs a comparison per event).
     public static let maxLanes = 8
+    /// Keyed events: a binary min-heap, the key of each entry, and each key's position in it
+    /// (-1: none pending).
+    @usableFromInline var keyed: [Event] = []
+    @usableFromInline var keyedKeys: [Int32] = []
+    @usableFromInline var keyedPosition: [Int32] = []
 
     public init(reservingCapacity capacity: Int = 1024) { heap.reserveCapacity(capacity) }
 
     /// Number of pending events.
-    @inlinable public var count: Int { heap.count + laneCount }
+    @inlinable public var count: Int { heap.count + laneCount + keyed.count }
     @inlinable public var isEmpty: Bool { count == 0 }
 
     /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0). O(log n). A time past
@@ -89,10 +100,44 @@ public struct EventQueue: Sendable {
         laneCount += 1
     }
 
+    /// Schedules `payload` to happen `delay` ns from now (delay ≥ 0) as the one pending event of
+    /// `key` (≥ 0): an event of `key` still pending is taken out and never runs. Same order as
+    /// ``schedule(after:_:)``. O(log k) for k keys pending.
+    @inlinable public mutating func scheduleKeyed(_ key: Int, after delay: Int64, _ payload: UInt64) {
+        precondition(delay >= 0, "negative delay \(delay) ns")
+        let (sum, overflow) = now.addingReportingOverflow(delay)
+        let event = Event(time: overflow ? .max : sum, sequence: nextSequence, payload: payload)
+        nextSequence &+= 1
+        if key >= keyedPosition.count { growKeys(to: key) }
+        let at = Int(keyedPosition[key])
+        if at < 0 {
+            keyed.append(event)
+            keyedKeys.append(Int32(key))
+            keyedSiftUp(keyed.count - 1, event, key: Int32(key))
+        } else if Self.before(event, keyed[at]) {
+            keyedSiftUp(at, event, key: Int32(key))
+        } else {
+            keyedSiftDown(at, event, key: Int32(key))
+        }
+    }
+
+    /// Takes out the pending event of `key`, if any: it never runs.
+    @inlinable public mutating func cancelKeyed(_ key: Int) {
+        guard key < keyedPosition.count else { return }
+        let at = Int(keyedPosition[key])
+        guard at >= 0 else { return }
+        keyedPosition[key] = -1
+        removeKeyed(at: at)
+    }
+
+    @usableFromInline mutating func growKeys(to key: Int) {
+        keyedPosition += repeatElement(-1, count: Swift.max(key + 1, 2 * keyedPosition.count) - keyedPosition.count)
+    }
+
     /// Takes the earliest event (ties: earliest scheduled) if it is before `limit`, advancing
     /// the clock to it. Returns nil, leaving the event pending, otherwise. O(log n).
     @inlinable public mutating func next(before limit: Int64 = .max) -> Event? {
-        if laneCount > 0 { return nextOfAll(before: limit) }
+        if laneCount > 0 || !keyed.isEmpty { return nextOfAll(before: limit) }
         guard let first = heap.first, first.time < limit else { return nil }
         let last = heap.removeLast()
         if !heap.isEmpty { siftDown(0, last) }
@@ -101,20 +146,24 @@ public struct EventQueue: Sendable {
         return first
     }
 
-    /// ``next(before:)`` when some lane holds events: the earliest of the heap's top and the
-    /// lanes' heads.
+    /// ``next(before:)`` when some lane or the keyed heap holds events: the earliest of the
+    /// heap's top, the lanes' heads and the keyed heap's top.
     @inlinable mutating func nextOfAll(before limit: Int64) -> Event? {
-        var lane = -1
+        var lane = -1   // -2: the keyed heap
         var best = Event(time: .max, sequence: .max, payload: 0)
         if let first = heap.first { best = first }
+        if let first = keyed.first, Self.before(first, best) { best = first; lane = -2 }
         for l in 0..<lanes.count where lanes[l].count > 0 {
             let head = lanes[l].first
             if Self.before(head, best) { best = head; lane = l }
         }
-        guard best.time < limit, lane >= 0 || !heap.isEmpty else { return nil }
+        guard best.time < limit, lane != -1 || !heap.isEmpty else { return nil }
         if lane >= 0 {
             lanes[lane].removeFirst()
             laneCount -= 1
+        } else if lane == -2 {
+            keyedPosition[Int(keyedKeys[0])] = -1
+            removeKeyed(at: 0)
         } else {
             let last = heap.removeLast()
             if !heap.isEmpty { siftDown(0, last) }
@@ -161,6 +210,50 @@ public struct EventQueue: Sendable {
             }
             h[i] = event
         }
+    }
+}
+
+extension EventQueue {
+    /// Removes the keyed heap's entry at `at` (its key's position already cleared).
+    @inlinable mutating func removeKeyed(at: Int) {
+        let last = keyed.removeLast(), lastKey = keyedKeys.removeLast()
+        guard at < keyed.count else { return }
+        if Self.before(last, keyed[at]) { keyedSiftUp(at, last, key: lastKey) } else { keyedSiftDown(at, last, key: lastKey) }
+    }
+
+    /// Places `event` of `key` at `start` or above, keeping each key's position.
+    @inlinable mutating func keyedSiftUp(_ start: Int, _ event: Event, key: Int32) {
+        var i = start
+        while i > 0 {
+            let parent = (i &- 1) >> 1
+            if !Self.before(event, keyed[parent]) { break }
+            keyed[i] = keyed[parent]
+            keyedKeys[i] = keyedKeys[parent]
+            keyedPosition[Int(keyedKeys[i])] = Int32(i)
+            i = parent
+        }
+        keyed[i] = event
+        keyedKeys[i] = key
+        keyedPosition[Int(key)] = Int32(i)
+    }
+
+    /// Places `event` of `key` at `start` or below, keeping each key's position.
+    @inlinable mutating func keyedSiftDown(_ start: Int, _ event: Event, key: Int32) {
+        var i = start
+        let n = keyed.count
+        while true {
+            var child = 2 &* i &+ 1
+            if child >= n { break }
+            if child &+ 1 < n && Self.before(keyed[child &+ 1], keyed[child]) { child &+= 1 }
+            if !Self.before(keyed[child], event) { break }
+            keyed[i] = keyed[child]
+            keyedKeys[i] = keyedKeys[child]
+            keyedPosition[Int(keyedKeys[i])] = Int32(i)
+            i = child
+        }
+        keyed[i] = event
+        keyedKeys[i] = key
+        keyedPosition[Int(key)] = Int32(i)
     }
 }
 

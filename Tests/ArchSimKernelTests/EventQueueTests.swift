@@ -135,4 +135,67 @@ final class EventQueueTests: XCTestCase {
         XCTAssertEqual(q.count, 2)
         XCTAssertEqual(q.now, 2_000)
     }
+
+    /// Keyed events against a plain model of the rule: every pending event in a list, the next
+    /// one the least by (time, sequence), and scheduling a key again (or cancelling it) removes
+    /// that key's pending event. Mixed with ordinary events, timeouts in lanes and limits.
+    func testKeyedEventsReplaceTheirPendingEvent() {
+        struct Pending { var time: Int64; var sequence: UInt64; var payload: UInt64; var key: Int }
+        var x: UInt64 = 11
+        func random(_ n: UInt64) -> UInt64 {
+            x = x &* 6364136223846793005 &+ 1442695040888963407
+            return (x >> 33) % n
+        }
+        for keys in [1, 5, 300] {
+            var q = EventQueue()
+            var model: [Pending] = []
+            var now: Int64 = 0, sequence: UInt64 = 0, payload: UInt64 = 0, taken = 0, replaced = 0
+            for step in 0..<30_000 {
+                switch random(8) {
+                case 0, 1:
+                    let delay = Int64(random(30))
+                    q.schedule(after: delay, payload)
+                    model.append(Pending(time: now + delay, sequence: sequence, payload: payload, key: -1))
+                case 2:
+                    let delay = Int64(random(3)) * 25
+                    q.scheduleTimeout(after: delay, payload)
+                    model.append(Pending(time: now + delay, sequence: sequence, payload: payload, key: -1))
+                case 3, 4:
+                    let key = Int(random(UInt64(keys))), delay = Int64(random(30))
+                    q.scheduleKeyed(key, after: delay, payload)
+                    let before = model.count
+                    model.removeAll { $0.key == key }
+                    replaced += before - model.count
+                    model.append(Pending(time: now + delay, sequence: sequence, payload: payload, key: key))
+                case 5:
+                    let key = Int(random(UInt64(keys)))
+                    q.cancelKeyed(key)
+                    model.removeAll { $0.key == key }
+                    XCTAssertEqual(q.count, model.count)
+                    continue
+                default:
+                    let limit = random(4) == 0 ? now + Int64(random(10)) : .max
+                    let got = q.next(before: limit)
+                    let least = model.indices.min { (model[$0].time, model[$0].sequence) < (model[$1].time, model[$1].sequence) }
+                    if let i = least, model[i].time < limit {
+                        XCTAssertEqual(got?.payload, model[i].payload, "keys \(keys) step \(step)")
+                        XCTAssertEqual(got?.time, model[i].time)
+                        XCTAssertEqual(got?.sequence, model[i].sequence)
+                        now = model[i].time
+                        model.remove(at: i)
+                        taken += 1
+                    } else {
+                        XCTAssertNil(got, "keys \(keys) step \(step)")
+                    }
+                    XCTAssertEqual(q.now, now)
+                    continue
+                }
+                sequence += 1; payload += 1
+                XCTAssertEqual(q.count, model.count)
+                if q.count != model.count { return }
+            }
+            XCTAssertGreaterThan(taken, 6_000)
+            XCTAssertGreaterThan(replaced, keys == 300 ? 100 : 1_000, "keys are scheduled again while pending")
+        }
+    }
 }

@@ -31,10 +31,11 @@ extension Simulation {
         return (instances, servers)
     }
 
-    /// Schedules machine `m`'s next completion.
+    /// Schedules machine `m`'s next completion in place of the pending one, which is stale now
+    /// (keyed events, as ``scheduleComputing(instance:_:)``).
     @inline(__always) func scheduleMachine(_ m: Int, _ next: ServiceInstance.NextCompletion?) {
-        guard let next else { return }
-        events.schedule(after: next.delay, EventKind.machineDone.payload(m, generation: next.generation))
+        guard let next else { return events.cancelKeyed(2 * m + 1) }
+        events.scheduleKeyed(2 * m + 1, after: next.delay, EventKind.machineDone.payload(m, generation: next.generation))
     }
 
     /// Task `t` computes `work` ns of CPU work on machine `m` (stretched by the machine's slow

@@ -304,10 +304,11 @@ extension Simulation {
         if events.now >= warmupEnd { cpuWork[Int(tasks[t].service)] += Double(work) }
     }
 
-    /// Schedules the instance's next processor-sharing completion (if anything computes).
+    /// Schedules the instance's next processor-sharing completion (if anything computes) in
+    /// place of the pending one, which is stale now (keyed events: it never runs).
     @inline(__always) func scheduleComputing(instance inst: Int, _ next: ServiceInstance.NextCompletion?) {
-        guard let next else { return }
-        events.schedule(after: next.delay, EventKind.shareDone.payload(inst, generation: next.generation))
+        guard let next else { return events.cancelKeyed(2 * inst) }
+        events.scheduleKeyed(2 * inst, after: next.delay, EventKind.shareDone.payload(inst, generation: next.generation))
     }
 
     /// Processor sharing at an instance: the tasks whose CPU work is done go on.
