@@ -38,6 +38,14 @@ package struct ReplicaSet {
     package let balancerStream: RandomStream
     /// consistent_hash: the ring of replicas (servers 1…).
     private var ring: HashRing?
+    /// The read candidates — replicas that are up, not the primary — in server order (their
+    /// ranks): rebuilt when a server crashes, recovers or changes role, so that a read finds
+    /// them in O(1) instead of scanning every server.
+    private var candidates: [Int] = []
+    /// Each server's open queries, kept beside the servers (a copy of `servers[s].open`, set
+    /// wherever it changes) so that least_connections scans one small array, not every
+    /// server's state.
+    private var openOf: [Int32] = []
     package let lag: Sampler
     package let applyWorkers: Int
     package let failoverAfter: Int64?
@@ -75,6 +83,17 @@ package struct ReplicaSet {
             let name = self.name
             ring = HashRing(members: 1..<(db.replicaCount + 1)) { r, v in "\(name).replica#\(r - 1)#\(v)" }
         }
+        openOf = Array(repeating: 0, count: servers.count)
+        refreshCandidates()
+    }
+
+    /// Copies server `s`'s open queries into ``openOf`` (after each change).
+    @inline(__always) private mutating func noteOpen(_ s: Int) { openOf[s] = Int32(truncatingIfNeeded: servers[s].open) }
+
+    /// Rebuilds ``candidates`` after a server's state or role changed.
+    private mutating func refreshCandidates() {
+        candidates.removeAll(keepingCapacity: true)
+        for s in servers.indices where isReadCandidate(s) { candidates.append(s) }
     }
 
     // MARK: Routing
@@ -88,33 +107,27 @@ package struct ReplicaSet {
     }
 
     /// A replica that is up, by the balancer policy (ties: rotating start); nil when none is.
-    /// consistent_hash hashes the read's key (a read without one takes turns).
+    /// consistent_hash hashes the read's key (a read without one takes turns). O(1) for
+    /// random, power_of_two and round_robin; O(replicas) for least_connections (a scan of the
+    /// candidates); O(log) for consistent_hash.
     package mutating func replicaForRead(key: UInt64?) -> Int? {
-        // Candidates are the replicas that are up, ranked 0..<n in server order. No array is
-        // built: this runs once per read, on the event path.
-        var n = 0
-        for s in servers.indices where isReadCandidate(s) { n += 1 }
+        let n = candidates.count
         guard n > 0 else { return nil }
         switch balancer {
-        case .random: return candidate(balancerStream.index(below: n))
+        case .random: return candidates[balancerStream.index(below: n)]
         case .powerOfTwo where n > 1:
             let a = balancerStream.index(below: n)
             var b = balancerStream.index(below: n - 1)
             if b >= a { b += 1 }
-            let ca = candidate(a), cb = candidate(b)
-            return servers[cb].open < servers[ca].open ? cb : ca
+            let ca = candidates[a], cb = candidates[b]
+            return openOf[cb] < openOf[ca] ? cb : ca
         case .leastConnections:
             // Fewest open queries; ties go to the first in a rotating order starting at rank `start`.
             let start = balancerTurn % n
             balancerTurn &+= 1
-            var best = -1, bestOpen = Int.max, bestTurn = Int.max, rank = 0
-            for s in servers.indices where isReadCandidate(s) {
-                let turn = (rank - start + n) % n
-                if servers[s].open < bestOpen || (servers[s].open == bestOpen && turn < bestTurn) {
-                    best = s; bestOpen = servers[s].open; bestTurn = turn
-                }
-                rank += 1
-            }
+            var best = -1, bestOpen = Int32.max
+            for k in start..<n where openOf[candidates[k]] < bestOpen { best = candidates[k]; bestOpen = openOf[best] }
+            for k in 0..<start where openOf[candidates[k]] < bestOpen { best = candidates[k]; bestOpen = openOf[best] }
             return best
         case .consistentHash where key != nil:
             // The first replica clockwise from the key's hash that is up (a promoted one is no
@@ -123,23 +136,13 @@ package struct ReplicaSet {
         default:
             // round_robin, power_of_two over one replica, consistent_hash without a key.
             balancerTurn &+= 1
-            return candidate((balancerTurn - 1) % n)
+            return candidates[(balancerTurn - 1) % n]
         }
     }
 
     @inline(__always) package func isReadCandidate(_ s: Int) -> Bool {
         // Stored fields, not a computed property: read in place, the server is never copied.
         s != primary && servers[s].role == .replica && !servers[s].down
-    }
-
-    /// The server of the candidate ranked `k`. O(servers).
-    package func candidate(_ k: Int) -> Int {
-        var rank = 0
-        for s in servers.indices where isReadCandidate(s) {
-            if rank == k { return s }
-            rank += 1
-        }
-        preconditionFailure("candidate rank \(k) out of range")
     }
 
     // MARK: Queries
@@ -151,7 +154,9 @@ package struct ReplicaSet {
     /// rejected (`max_connections`).
     package mutating func admit(_ task: TaskID, server s: Int, at now: Int64) -> Arrival {
         guard !servers[s].down else { return .down }
-        switch servers[s].admit(task, at: now, counted: now >= measuredFrom) {
+        let admission = servers[s].admit(task, at: now, counted: now >= measuredFrom)
+        noteOpen(s)
+        switch admission {
         case .granted: return .granted
         case .queued: return .queued
         case .rejected: return .rejected
@@ -194,6 +199,7 @@ package struct ReplicaSet {
                                           events: inout EventQueue) -> (gaveUp: Bool, handoff: Handoff?) {
         guard servers[s].cancelLockWait(task, key: key, at: now) else { return (false, nil) }
         servers[s].abandonQuery()
+        noteOpen(s)
         return (true, releaseConnection(server: s, at: now, events: &events))
     }
 
@@ -247,6 +253,7 @@ package struct ReplicaSet {
                                       at now: Int64, events: inout EventQueue) -> Finish {
         guard servers[s].epoch == epoch else { return .lost }
         servers[s].finishQuery(isWrite: isWrite, counted: now >= measuredFrom)
+        noteOpen(s)
         if isWrite { commit(key: key, at: now, events: &events) }
         var lockHandoff: Handoff?
         if locked, let key, case .task(let next, let waited) = servers[s].releaseRowLock(key: key, at: now) {
@@ -356,6 +363,8 @@ package struct ReplicaSet {
     /// shipped yet stays with it. Returns whether it was the primary.
     package mutating func crash(server s: Int, at now: Int64) -> Bool {
         servers[s].crash(at: now)
+        noteOpen(s)
+        refreshCandidates()
         guard s == primary else { return false }
         for r in servers.indices where r != s { servers[r].holdShipments() }
         return true
@@ -375,6 +384,7 @@ package struct ReplicaSet {
             }
         }
         if s != primary && servers[s].role == .primary { servers[s].rejoinAsReplica(committed: committed) }
+        refreshCandidates()
         startApplies(server: s, at: now, events: &events)
     }
 
@@ -394,6 +404,7 @@ package struct ReplicaSet {
         lastWrite.updateValues { min($0, survived) }
         servers[promoted].promote()
         primary = promoted
+        refreshCandidates()
         for s in servers.indices where s != promoted && servers[s].role == .replica { servers[s].truncate(after: survived) }
     }
 
