@@ -41,7 +41,7 @@ let package = Package(
         // CSV writers, terminal tables, progress.
         .target(name: "ArchSimReport", dependencies: ["ArchSimModel", "ArchSimStats"]),
         // Sweeps: planning, sharding, resume, the fingerprint of a sweep, and merging shards.
-        .target(name: "ArchSimSweep", dependencies: ["ArchSimKernel", "ArchSimScenario", "ArchSimReport"]),
+        .target(name: "ArchSimSweep", dependencies: ["ArchSimKernel", "ArchSimScenario", "ArchSimReport", "ArchSimStats"]),
         // The real in-process e-commerce backend the simulator is calibrated against: HTTP
         // (Hummingbird), storage (GRDB/SQLite) with a primary and log-shipped replicas, a cache,
         // a seeded catalogue.

@@ -318,7 +318,7 @@ enum FormatKeys {
         Key("scenario", .path, "The base scenario file, relative to this file.", required: true),
         Key("replications", .integer(minimum: 1, maximum: nil), "Replications per point, overriding the scenario's."),
         Key("grid", .named(.list(.any, minimum: 1), minimum: 1, anyName: true),
-            "Key path -> values: every combination, first key slowest (or points)."),
+            "Key path -> values: every combination, first key slowest (or points). `replication: [0, 1, …]` runs one replication of the scenario per point."),
         Key("points", .list(.named(.any, minimum: 1, anyName: true), minimum: 1),
             "A list of points, each key path -> value, all setting the same key paths (or grid)."),
     ])

@@ -17,6 +17,23 @@ public struct SweepDefinition: Sendable {
         self.scenarioPath = scenarioPath; self.replications = replications; self.parameters = parameters; self.points = points
     }
 
+    /// The parameter that is no key path: a point with `replication: K` runs only replication K
+    /// of the scenario — the one `archsim run` runs K-th, with the same seed — so that the
+    /// replications of one long run spread over a sweep's shards (and a Dask cluster's workers).
+    public static let replicationParameter = "replication"
+
+    /// The replication point `i` runs alone, if the sweep varies `replication`.
+    public func replication(ofPoint i: Int) -> Int? {
+        points[i].first { $0.keyPath == Self.replicationParameter }.flatMap { Int($0.value) }
+    }
+
+    /// Point `i`'s overrides of scenario keys (without `replication`).
+    public func scenarioOverrides(ofPoint i: Int) -> [ScenarioOverride] { Self.scenarioOverrides(points[i]) }
+
+    static func scenarioOverrides(_ point: [ScenarioOverride]) -> [ScenarioOverride] {
+        point.filter { $0.keyPath != replicationParameter }
+    }
+
     /// A stable id of point `i` (its position in the grid): `p0000`, `p0001`, …
     public static func id(_ i: Int) -> String {
         let s = String(i)
@@ -36,6 +53,10 @@ public struct SweepDefinition: Sendable {
 /// # points:
 /// #   - {architecture.services.product.instances: 2, workload.arrivals.rate: 2000/s}
 /// ```
+///
+/// `replication: [0, 1, 2]` in a grid (or points) makes each point one replication of the
+/// scenario (``SweepDefinition/replicationParameter``); the sweep's `sweep.csv` then has a row
+/// per replication, and `replication-summary.csv` their means with Student-t intervals.
 ///
 /// Every point's scenario is read and checked before anything runs; a bad key path or value is
 /// reported at the sweep file's line and column.
@@ -117,7 +138,8 @@ public enum SweepLoader {
         // Read every point's scenario now: a bad path or value fails before anything runs.
         var problems: [ScenarioProblem] = []
         for point in points {
-            do { _ = try ScenarioLoader.load(path: scenarioPath, overrides: point) }
+            problems += replicationProblems(point, sweepReplications: replications)
+            do { _ = try ScenarioLoader.load(path: scenarioPath, overrides: SweepDefinition.scenarioOverrides(point)) }
             catch let errors as ScenarioErrors {
                 for p in errors.problems { problems.append(located(p, in: point)) }
             }
@@ -156,13 +178,34 @@ public enum SweepLoader {
         }
         var problems: [ScenarioProblem] = []
         for point in points {
-            do { _ = try ScenarioLoader.load(path: scenarioPath, workload: workload, overrides: point) }
-            catch let errors as ScenarioErrors {
-                for p in errors.problems where !problems.contains(where: { $0.description == p.description }) { problems.append(p) }
-            }
+            var found = replicationProblems(point, sweepReplications: replications)
+            do { _ = try ScenarioLoader.load(path: scenarioPath, workload: workload, overrides: SweepDefinition.scenarioOverrides(point)) }
+            catch let errors as ScenarioErrors { found += errors.problems }
+            for p in found where !problems.contains(where: { $0.description == p.description }) { problems.append(p) }
         }
         if !problems.isEmpty { throw ScenarioErrors(problems: problems) }
         return SweepDefinition(scenarioPath: scenarioPath, replications: replications, parameters: axes.map(\.key), points: points)
+    }
+
+    /// A point's `replication` value must be a replication index (a whole number ≥ 0), and a
+    /// sweep over replications runs one per point (no `replications` beside it).
+    static func replicationProblems(_ point: [ScenarioOverride], sweepReplications: Int?) -> [ScenarioProblem] {
+        guard let o = point.first(where: { $0.keyPath == SweepDefinition.replicationParameter }) else { return [] }
+        var problems: [ScenarioProblem] = []
+        func problem(_ message: String) -> ScenarioProblem {
+            var p = o.origin ?? ScenarioProblem(file: "--sweep", keyPath: o.keyPath, message: "")
+            if o.origin == nil { p.keyPath = o.keyPath }
+            p.message = message
+            return p
+        }
+        if Int(o.value).map({ $0 < 0 }) ?? true {
+            problems.append(problem("replication = \(o.value): expected a replication index, a whole number from 0 "
+                                    + "(point K runs replication K of the scenario, as `archsim run` numbers them)"))
+        }
+        if sweepReplications != nil {
+            problems.append(problem("a sweep over replication runs one replication per point: drop `replications`"))
+        }
+        return problems
     }
 
     /// A problem about an overridden value points at the value in the sweep file.

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 import ArchSimReport
+import ArchSimScenario
+import ArchSimStats
 import Foundation
 
 /// Joins the output directories of a sweep's shards into one: every point's folder and one
@@ -49,10 +51,56 @@ public enum SweepMerge {
         }
         if !missing.isEmpty { problems.append("points missing (run their shards first): \(missing.joined(separator: ", "))") }
         guard problems.isEmpty, let sweep else { throw SweepError(problems.joined(separator: "\n")) }
-
-        try write(copies, files: [(SweepDirectory.planFile, shard.planText), (SweepDirectory.fingerprintFile, shard.fingerprint.text),
-                                  (SweepDirectory.sweepFile, sweep.text)], into: into)
+        var files = [(SweepDirectory.planFile, shard.planText), (SweepDirectory.fingerprintFile, shard.fingerprint.text),
+                     (SweepDirectory.sweepFile, sweep.text)]
+        if let summary = replicationSummary(sweep, parameters: Array(shard.plan.header.dropFirst())) {
+            files.append((replicationSummaryFile, summary.text))
+        }
+        try write(copies, files: files, into: into)
         return shard.plan.rows.count
+    }
+
+    /// Written beside sweep.csv by a sweep over `replication` (of `run`, not `compare`).
+    public static let replicationSummaryFile = "replication-summary.csv"
+    /// The metrics of summary.csv that replication-summary.csv gives a mean and interval of.
+    static let summarizedMetrics = ["throughput_rps", "errors", "mean_ms", "p50_ms", "p99_ms", "p999_ms"]
+
+    /// For a sweep over `replication`: one row per request type (and per combination of the other
+    /// parameters), with the number of replications and, for each of ``summarizedMetrics``, the
+    /// mean over the replication points and its 95% Student-t half-width (the formula of
+    /// summary.csv's ci95 columns). Nil for other sweeps. Rows in the order of their first point.
+    static func replicationSummary(_ sweep: CSVTable, parameters: [String]) -> CSVTable? {
+        guard let r = parameters.firstIndex(of: SweepDefinition.replicationParameter) else { return nil }
+        // Columns of sweep.csv: point, the parameters, then summary.csv's.
+        let others = parameters.indices.filter { $0 != r }.map { $0 + 1 }
+        let base = parameters.count + 1
+        guard Array(sweep.header.dropFirst(base)) == ResultFiles.summaryHeader else { return nil }
+        func column(_ name: String) -> Int { base + ResultFiles.summaryHeader.firstIndex(of: name)! }
+        let scenario = column("scenario"), type = column("request_type")
+        var groups: [[String]] = [], rows: [[String]: [[String]]] = [:]
+        for row in sweep.rows {
+            let key = others.map { row[$0] } + [row[scenario], row[type]]
+            if rows[key] == nil { groups.append(key) }
+            rows[key, default: []].append(row)
+        }
+        var header = others.map { sweep.header[$0] } + ["scenario", "request_type", "replications"]
+        for m in summarizedMetrics {
+            header += [m, m.hasSuffix("_ms") ? "\(m.dropLast(3))_ci95_ms" : "\(m)_ci95"]
+        }
+        var t = CSVTable(header: header)
+        for key in groups {
+            let members = rows[key]!
+            var cells = key + [String(members.count)]
+            for m in summarizedMetrics {
+                let values = members.compactMap { Double($0[column(m)]) }
+                let ci = ConfidenceInterval(values)
+                let decimals = m.hasSuffix("_ms") ? 6 : 3
+                cells += values.isEmpty ? ["", ""] : [CSVNumber.format(ci.mean, decimals: decimals),
+                                                      CSVNumber.format(ci.halfWidth, decimals: decimals)]
+            }
+            t.append(cells)
+        }
+        return t
     }
 
     /// What the shards share: their plan (as text and as a table) and fingerprint, checked equal

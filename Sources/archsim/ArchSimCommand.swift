@@ -137,12 +137,17 @@ struct SimulationOptions: ParsableArguments {
         return ns
     }
 
-    /// Runs every replication, with a progress line on a terminal unless quiet.
-    func simulate(_ scenario: Scenario) throws -> ScenarioResult {
+    /// Runs every replication (or only replication `only`, numbered as a full run numbers it),
+    /// with a progress line on a terminal unless quiet.
+    func simulate(_ scenario: Scenario, only: Int? = nil) throws -> ScenarioResult {
         try preflight(scenario)
         let line = ProgressLine(label: scenario.name, enabled: !quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }
-        do { return try Runner.run(scenario, jobs: jobs, progress: { line.update($0) }) }
+        do {
+            guard let only else { return try Runner.run(scenario, jobs: jobs, progress: { line.update($0) }) }
+            return ScenarioResult(scenario: scenario, replications: try Runner.run(scenario, replications: only..<(only + 1),
+                                                                                   jobs: jobs, progress: { line.update($0) }))
+        }
         catch let e as SimulationError { throw InputError(description: "\(scenario.sourcePath ?? scenario.name): \(e)") }
     }
 }

@@ -47,7 +47,7 @@ struct PrecisionOptions: ParsableArguments {
     /// --precision, the outcome (for precision.csv and the closing line).
     func simulate(_ scenarios: [Scenario], options: SimulationOptions) throws -> ([ScenarioResult], PrecisionTarget.Outcome?) {
         guard let target = try target(for: scenarios) else {
-            return (try scenarios.map(options.simulate), nil)
+            return (try scenarios.map { try options.simulate($0) }, nil)
         }
         let line = ProgressLine(label: scenarios.map(\.name).joined(separator: ", "), enabled: !options.quiet && isatty(STDERR_FILENO) == 1)
         defer { line.finish() }

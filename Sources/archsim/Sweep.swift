@@ -97,6 +97,10 @@ struct SweepPoints {
     /// Runs the unfinished ones of `points` into `directory`, then (`merge`) writes its sweep.csv.
     /// Sweep problems (another sweep's points there, a file that cannot be written) are InputErrors.
     func run(_ points: [Int], into directory: String, merge: Bool) throws {
+        if options.replications != nil && plan.definition.parameters.contains(SweepDefinition.replicationParameter) {
+            throw InputError(description: "--replications: this sweep varies replication, so each point runs one replication; "
+                             + "give the replications as its values instead")
+        }
         do {
             let fingerprint = try SweepFingerprint(plan: plan, compared: compareWith, workload: workload, settings: settings())
             let runner = SweepRunner(plan: plan, fingerprint: fingerprint, directory: directory)
@@ -120,17 +124,20 @@ struct SweepPoints {
     func runPoint(_ i: Int, into folder: String) throws {
         var quiet = options
         quiet.quiet = true
+        // A point of a sweep over `replication` runs that one replication.
+        let only = plan.definition.replication(ofPoint: i)
         func load(_ path: String) throws -> Scenario {
-            var s = try ScenarioLoader.load(path: path, workload: workload, overrides: plan.definition.points[i])
+            var s = try ScenarioLoader.load(path: path, workload: workload, overrides: plan.definition.scenarioOverrides(ofPoint: i))
             if let r = plan.definition.replications { s.replications = r }
+            if only != nil { s.replications = 1 }
             return try quiet.apply(to: s)
         }
         do {
             if compareWith.isEmpty {
-                try ResultFiles.write(quiet.simulate(load(plan.definition.scenarioPath)), to: folder)
+                try ResultFiles.write(quiet.simulate(load(plan.definition.scenarioPath), only: only), to: folder)
             } else {
                 let scenarios = try Compare.aligned(([plan.definition.scenarioPath] + compareWith).map(load), quiet: true)
-                let results = try scenarios.map { try quiet.simulate($0) }
+                let results = try scenarios.map { try quiet.simulate($0, only: only) }
                 for r in results { try ResultFiles.write(r, to: folder + "/" + r.name) }
                 try ComparisonFiles.write(Comparison(results), results: results, to: folder)
             }

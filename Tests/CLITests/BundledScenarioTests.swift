@@ -21,7 +21,8 @@ final class BundledScenarioTests: XCTestCase {
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.contains(": ok — ") }.count, files.count)
         XCTAssertEqual(r.stdout.split(separator: "\n").filter { $0.hasPrefix("estimate: peak memory ~") }.count, files.count)
-        for sweep in ["claims/replicas.sweep.yaml", "claims/cache-effect.sweep.yaml", "claims/capacity-grid.sweep.yaml"] {
+        for sweep in ["claims/replicas.sweep.yaml", "claims/cache-effect.sweep.yaml", "claims/capacity-grid.sweep.yaml",
+                      "bench/taobao-2020-v1.replications.sweep.yaml"] {
             let s = try CLI.run(["sweep", root.appendingPathComponent(sweep).path, "--list"])
             XCTAssertEqual(s.status, 0, "\(sweep): \(s.stderr)")
         }

@@ -179,4 +179,66 @@ final class SweepTests: XCTestCase {
         XCTAssertGreaterThan(means[0], means[1])
         XCTAssertGreaterThan(means[1], means[2])
     }
+
+    /// Replications as sweep points (#13): point K runs replication K of the scenario — the same
+    /// rows as `run --replications N` — shards merge to the same bytes, and
+    /// replication-summary.csv gives the mean and Student-t interval over the points.
+    func testReplicationsAsSweepPoints() throws {
+        let dir = try CLI.temporaryDirectory()
+        try FileManager.default.copyItem(at: fixtures.appendingPathComponent("base.yaml"), to: dir.appendingPathComponent("base.yaml"))
+        let sweep = dir.appendingPathComponent("reps.yaml").path
+        try "scenario: base.yaml\ngrid:\n  replication: [0, 1, 2, 3]\n".write(toFile: sweep, atomically: true, encoding: .utf8)
+        let one = dir.appendingPathComponent("one")
+        let r = try CLI.run(["sweep", sweep, "--out", one.path, "--duration", "5s", "--quiet"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let run = dir.appendingPathComponent("run")
+        let full = try CLI.run(["run", dir.appendingPathComponent("base.yaml").path, "--replications", "4", "--duration", "5s",
+                                "--out", run.path, "--quiet"])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let fullRows = try String(contentsOf: run.appendingPathComponent("replications.csv"), encoding: .utf8)
+            .split(separator: "\n").map(String.init)
+        for k in 0..<4 {
+            let point = one.appendingPathComponent("points/p000\(k)/replications.csv")
+            let lines = try String(contentsOf: point, encoding: .utf8).split(separator: "\n").map(String.init)
+            XCTAssertEqual(lines, [fullRows[0], fullRows[k + 1]], "point \(k) is replication \(k) of the full run")
+        }
+        // The summary: per request type, the mean over the points and its interval, as run's summary.
+        let summary = try CLI.readCSV(one.appendingPathComponent("replication-summary.csv"))
+        let runSummary = try CLI.readCSV(run.appendingPathComponent("summary.csv"))
+        XCTAssertEqual(summary.map { $0["request_type"]! }, ["req", "all"])
+        for (mine, theirs) in zip(summary, runSummary) {
+            XCTAssertEqual(mine["replications"], "4")
+            for (column, runColumn) in [("throughput_rps", "throughput_rps"), ("mean_ms", "mean_ms"), ("p99_ms", "p99_ms"),
+                                        ("mean_ci95_ms", "mean_ci95_ms")] {
+                let a = Double(mine[column]!)!, b = Double(theirs[runColumn]!)!
+                XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(column)")
+            }
+            XCTAssertGreaterThan(Double(mine["p99_ci95_ms"]!)!, 0)
+        }
+        // Two shards merged: the same sweep.csv and summary, byte for byte.
+        let shards = try [1, 2].map { k in
+            let out = dir.appendingPathComponent("shard-\(k)")
+            let s = try CLI.run(["sweep", sweep, "--shard", "\(k)/2", "--out", out.path, "--duration", "5s", "--quiet"])
+            XCTAssertEqual(s.status, 0, s.stderr)
+            return out.path
+        }
+        let merged = dir.appendingPathComponent("merged")
+        XCTAssertEqual(try CLI.run(["merge"] + shards + ["--out", merged.path]).status, 0)
+        for file in ["sweep.csv", "replication-summary.csv"] {
+            XCTAssertEqual(try Data(contentsOf: merged.appendingPathComponent(file)), try Data(contentsOf: one.appendingPathComponent(file)), file)
+        }
+        // Refused: a replication that is no index, replications beside replication points, --replications.
+        let bad = [("scenario: base.yaml\ngrid:\n  replication: [0, -1]\n", ["bad.yaml:3:", "replication = -1", "whole number"]),
+                   ("scenario: base.yaml\nreplications: 2\ngrid:\n  replication: [0, 1]\n", ["bad.yaml:4:", "drop `replications`"])]
+        for (text, fragments) in bad {
+            let file = dir.appendingPathComponent("bad.yaml").path
+            try text.write(toFile: file, atomically: true, encoding: .utf8)
+            let b = try CLI.run(["sweep", file, "--out", dir.appendingPathComponent("bad-out").path, "--quiet"])
+            XCTAssertEqual(b.status, 2, b.stderr)
+            for f in fragments { XCTAssert(b.stderr.contains(f), "stderr lacks '\(f)': \(b.stderr)") }
+        }
+        let withReplications = try CLI.run(["sweep", sweep, "--replications", "2", "--out", dir.appendingPathComponent("x").path])
+        XCTAssertEqual(withReplications.status, 2)
+        XCTAssert(withReplications.stderr.contains("--replications"), withReplications.stderr)
+    }
 }
