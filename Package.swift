@@ -54,8 +54,9 @@ let package = Package(
         ]),
         // Open-loop load generator, distribution fitting, validation of the simulation against
         // the backend.
+        .target(name: "CLinuxThreads"),
         .target(name: "ArchSimCalibration", dependencies: [
-            "ArchSimBackend", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "ArchSimStats",
+            "ArchSimBackend", "CLinuxThreads", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "ArchSimStats",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -43,12 +43,21 @@ public enum Calibration {
         /// samples (false, the default: the lognormal fits that usually win AIC here are too
         /// light in the tail — low-load p99 28% short, against 1% with the samples).
         public var fitted: Bool
+        /// Keep the load generator and the backend on separate cores (when there are two or more);
+        /// the model's `cores` are then the backend's.
+        public var pin: Bool
+        /// Measured seconds of each step of the open-loop capacity search (after a warm-up of half as long, at most 1 s).
+        public var capacityStep: Double
+        /// A step whose p99 exceeds this (ms) is past capacity.
+        public var capacityP99Ms: Double
         public init(backend: BackendConfiguration, workload: ShopWorkload, duration: Double = 60, capacityDuration: Double = 10,
                     capacityClients: Int = 32, lowLoad: Double = 0.1, seed: UInt64 = 1,
-                    cores: Int = ProcessInfo.processInfo.activeProcessorCount, fitted: Bool = false) {
+                    cores: Int = ProcessInfo.processInfo.activeProcessorCount, fitted: Bool = false,
+                    pin: Bool = true, capacityStep: Double = 4, capacityP99Ms: Double = 50) {
             self.backend = backend; self.workload = workload; self.duration = duration
             self.capacityDuration = capacityDuration; self.capacityClients = capacityClients; self.lowLoad = lowLoad
             self.seed = seed; self.cores = cores; self.fitted = fitted
+            self.pin = pin; self.capacityStep = capacityStep; self.capacityP99Ms = capacityP99Ms
         }
     }
 
@@ -74,7 +83,26 @@ public enum Calibration {
         public var readerConnections: Int
         public var synchronous: String
         public var seed: UInt64
+        /// How capacity was measured ("open loop" since the calibration-under-load work; absent: closed loop).
+        public var capacityMethod: String?
+        /// The closed-loop estimate the open-loop search started from.
+        public var closedLoopRPS: Double?
+        /// The open-loop capacity search, step by step.
+        public var capacitySteps: [RampStep]?
+        /// CPU demand per request (µs) by the utilisation law: the slope of the backend's CPU
+        /// (cores) regressed on throughput over the steps below capacity; and of its HTTP loops.
+        public var cpuDemandUs: Double?
+        public var httpLoopDemandUs: Double?
+        /// The regression's intercept (cores used with no load) and R².
+        public var cpuIdleCores: Double?
+        public var cpuRegressionR2: Double?
+        /// Whether the generator ran on a core of its own, and the load average at the start.
+        public var pinned: Bool?
+        public var loadAverage1m: Double?
         enum CodingKeys: String, CodingKey {
+            case capacityMethod = "capacity_method", closedLoopRPS = "closed_loop_rps", capacitySteps = "capacity_steps"
+            case cpuDemandUs = "cpu_demand_us", httpLoopDemandUs = "http_loop_demand_us", cpuIdleCores = "cpu_idle_cores"
+            case cpuRegressionR2 = "cpu_regression_r2", pinned, loadAverage1m = "load_avg_1m"
             case capacityRPS = "capacity_rps", capacityP50Ms = "capacity_p50_ms", capacityCPUCores = "capacity_cpu_cores"
             case lowLoadRPS = "low_load_rps", lowLoadP50Ms = "low_load_p50_ms", lowLoadP99Ms = "low_load_p99_ms"
             case cores, catalogue, replicas, seed, synchronous
@@ -82,6 +110,19 @@ public enum Calibration {
             case replicationLagP50Ms = "replication_lag_p50_ms", replicationLagP99Ms = "replication_lag_p99_ms"
             case catalogueCreationSeconds = "catalogue_creation_s", cacheCapacity = "cache_capacity"
             case cacheEviction = "cache_eviction", readerConnections = "reader_connections"
+        }
+    }
+
+    /// One step of the open-loop capacity search.
+    public struct RampStep: Codable, Sendable {
+        public var offeredRPS: Double
+        public var throughputRPS: Double
+        public var p99Ms: Double
+        public var errorRate: Double
+        public var resources: RunResources?
+        public var passed: Bool
+        enum CodingKeys: String, CodingKey {
+            case offeredRPS = "offered_rps", throughputRPS = "throughput_rps", p99Ms = "p99_ms", errorRate = "error_rate", resources, passed
         }
     }
 
@@ -119,18 +160,39 @@ public enum Calibration {
         let workload = options.workload
         let warmDraws = min(200_000, 3 * max(1, options.backend.cacheCapacity))
         try await backend.warmCache(workload, draws: warmDraws, seed: options.seed &+ 99)
-        let base = LoadGenerator.Options(host: options.backend.host, port: backend.port, seed: options.seed)
+        let allCores = Threads.allowedCores()
+        let isolation = options.pin ? Isolation.plan() : nil
+        defer { Isolation.release(to: allCores) }
+        var base = LoadGenerator.Options(host: options.backend.host, port: backend.port, seed: options.seed)
+        base.isolation = isolation
+        base.httpLoopThreads = await Isolation.httpLoopThreads()
+        let loadAverage = Machine.loadAverage1m()
+        if let isolation {
+            log("isolation: load generator on core \(isolation.generatorCore), backend on \(isolation.backendCores.map(String.init).joined(separator: ","))")
+        } else {
+            log("isolation: none (\(allCores.count) core(s) available, or --no-pin): generator and backend share the cores")
+        }
+        log(String(format: "load average at start: %.2f%@", loadAverage,
+                   loadAverage > RunResources.quietLimit ? " — the machine is not quiet; the measurements will show it" : ""))
 
-        // Capacity: closed loop, as many requests as the backend answers.
+        // Capacity: a closed-loop estimate, then open loop (the highest offered rate the backend follows with a bounded p99).
         var capOptions = base
         capOptions.warmup = min(2, options.capacityDuration / 4); capOptions.duration = options.capacityDuration
-        let cpu0 = processCPUSeconds(), wall0 = monotonicNanoseconds()
         let capacityRun = try await LoadGenerator.closed(workload, clients: options.capacityClients, options: capOptions)
-        let cpuCores = (processCPUSeconds() - cpu0) / (Double(monotonicNanoseconds() - wall0) / 1e9)
-        let capacity = capacityRun.throughput
-        guard capacity > 0 else { throw CalibrationError(message: "the backend answered no request in the capacity run") }
-        log(String(format: "capacity: %.0f req/s (closed loop, %d clients, p50 %.2f ms; the process used %.2f cores)",
-                   capacity, options.capacityClients, Percentile.of(capacityRun.allLatencies, 0.5) / 1e6, cpuCores))
+        let closedLoop = capacityRun.throughput
+        guard closedLoop > 0 else { throw CalibrationError(message: "the backend answered no request in the capacity run") }
+        log(String(format: "closed loop: %.0f req/s (%d clients, p50 %.2f ms; backend CPU %.2f cores, generator %.2f)",
+                   closedLoop, options.capacityClients, Percentile.of(capacityRun.allLatencies, 0.5) / 1e6,
+                   capacityRun.resources?.backendCores ?? 0, capacityRun.resources?.generatorCores ?? 0))
+        let steps = try await openLoopCapacity(workload, base: base, estimate: closedLoop, options: options, log: log)
+        let passing = steps.filter(\.passed)
+        guard let best = passing.max(by: { $0.offeredRPS < $1.offeredRPS }) else {
+            throw CalibrationError(message: String(format: "no open-loop step was followed with p99 under %.0f ms, down to %.0f req/s",
+                                                   options.capacityP99Ms, steps.map(\.offeredRPS).min() ?? 0))
+        }
+        let capacity = best.offeredRPS
+        let cpuCores = best.resources?.backendCores ?? capacityRun.resources?.backendCores ?? 0
+        log(String(format: "capacity: %.0f req/s (open loop; p99 %.2f ms there; backend CPU %.2f cores)", capacity, best.p99Ms, cpuCores))
 
         // Stages at low load.
         let lowRate = max(10, options.lowLoad * capacity)
@@ -169,12 +231,23 @@ public enum Calibration {
             stages[name] = FittedStage(name: name, samplesMs: values, fits: fits, chosen: fits.first?.distribution ?? .constant(values[0] * 1e6))
         }
 
-        // CPU share: the model's CPU demand per request = cores / capacity.
+        // CPU demand per request by the utilisation law: the backend's CPU regressed on throughput
+        // over the low-load run and the open-loop steps below capacity.
+        var points = passing.compactMap { step in step.resources.map { (step.throughputRPS, $0) } }
+        if let r = low.resources { points.append((low.throughput, r)) }
+        let fit = LinearFit(points.map { ($0.0, $0.1.backendCores) })
+        let httpFit = LinearFit(points.map { ($0.0, $0.1.httpLoopCores) })
+        let modelCores = isolation?.backendCores.count ?? options.cores
+        // Without three points (or with a slope that makes no sense) fall back on cores / capacity.
+        let demand = (fit.map { $0.slope > 0 && points.count >= 3 } ?? false) ? fit!.slope * 1e9 : Double(modelCores) / capacity * 1e9
+        if let fit {
+            log(String(format: "CPU demand: %.1f us/request (backend CPU = %.3f cores + %.1f us x throughput, R² %.3f, %d points); HTTP loops %.1f us/request",
+                       demand / 1e3, fit.intercept, fit.slope * 1e6, fit.r2, points.count, (httpFit?.slope ?? 0) * 1e6))
+        }
         let total = workload.totalWeight
         let appMean = workload.requests.reduce(0.0) { acc, t in
             acc + t.weight / total * (stages["\(t.name).compute"]!.meanNs + stages["\(t.name).hop"]!.meanNs)
         }
-        let demand = Double(options.cores) / capacity * 1e9
         let cpuShare = min(1, max(0.01, demand / max(appMean, 1)))
         let lookups = backend.stages.hitRatios().reduce((0, 0)) { ($0.0 + $1.hits, $0.1 + $1.lookups) }
         let lag = backend.shop.replicas.map { $0.lag.summary() }
@@ -182,16 +255,60 @@ public enum Calibration {
         let summary = Summary(
             capacityRPS: capacity, capacityP50Ms: Percentile.of(capacityRun.allLatencies, 0.5) / 1e6, capacityCPUCores: cpuCores,
             lowLoadRPS: lowRate, lowLoadP50Ms: Percentile.of(lowAll, 0.5) / 1e6, lowLoadP99Ms: Percentile.of(lowAll, 0.99) / 1e6,
-            cores: options.cores, cpuShare: cpuShare,
+            cores: modelCores, cpuShare: cpuShare,
             cacheHitRatio: lookups.1 == 0 ? 0 : Double(lookups.0) / Double(lookups.1),
             replicationLagP50Ms: lag.map(\.p50Ms).max() ?? 0, replicationLagP99Ms: lag.map(\.p99Ms).max() ?? 0,
             catalogue: options.backend.catalogue, catalogueCreationSeconds: backend.shop.catalogueCreationSeconds,
             replicas: options.backend.replicas, cacheCapacity: options.backend.cacheCapacity,
             cacheEviction: options.backend.cacheEviction.rawValue, readerConnections: options.backend.readerConnections,
-            synchronous: options.backend.synchronous.rawValue, seed: options.seed)
-        log(String(format: "model: cores %d, CPU share of app time %.3f (CPU demand %.1f us/request)", options.cores, cpuShare, demand / 1e3))
+            synchronous: options.backend.synchronous.rawValue, seed: options.seed,
+            capacityMethod: "open loop", closedLoopRPS: closedLoop, capacitySteps: steps,
+            cpuDemandUs: demand / 1e3, httpLoopDemandUs: httpFit.map { $0.slope * 1e6 }, cpuIdleCores: fit?.intercept,
+            cpuRegressionR2: fit?.r2, pinned: isolation != nil, loadAverage1m: loadAverage)
+        log(String(format: "model: cores %d, CPU share of app time %.3f (CPU demand %.1f us/request)", modelCores, cpuShare, demand / 1e3))
         try CalibrationFiles.write(summary: summary, stages: stages, options: options, lowRate: lowRate, out: out)
         return summary
+    }
+
+    /// The open-loop capacity search: offered rates from half the closed-loop estimate up by 15%
+    /// a step until one fails (throughput under 97% of the offer, 1% errors or more, or p99 over
+    /// the bound), then two bisections between the last step that passed and the first that failed.
+    static func openLoopCapacity(_ workload: ShopWorkload, base: LoadGenerator.Options, estimate: Double, options: Options,
+                                 log: @escaping @Sendable (String) -> Void) async throws -> [RampStep] {
+        var steps: [RampStep] = []
+        func step(_ rate: Double) async throws -> RampStep {
+            var o = base
+            o.warmup = min(1, options.capacityStep / 2); o.duration = options.capacityStep; o.timeout = 5
+            o.seed = base.seed &+ UInt64(steps.count) &+ 500
+            let run = try await LoadGenerator.open(workload, rate: rate, options: o)
+            let p99 = Percentile.of(run.allLatencies, 0.99) / 1e6
+            let passed = run.throughput >= 0.97 * rate && run.errorRate < 0.01 && p99 <= options.capacityP99Ms
+            let s = RampStep(offeredRPS: rate, throughputRPS: run.throughput, p99Ms: p99, errorRate: run.errorRate,
+                             resources: run.resources, passed: passed)
+            log(String(format: "  open loop %7.0f req/s: %7.0f answered/s, p99 %8.2f ms, errors %.4f, backend CPU %.2f cores -> %@",
+                       rate, run.throughput, p99, run.errorRate, run.resources?.backendCores ?? 0, passed ? "follows" : "past capacity"))
+            steps.append(s)
+            if !passed { try await Task.sleep(nanoseconds: 2_000_000_000) }  // let the backlog drain
+            return s
+        }
+        var rate = 0.5 * estimate
+        var lo = 0.0, hi = 0.0
+        while rate <= 2.5 * estimate {
+            if try await step(rate).passed { lo = rate; rate *= 1.15 } else { hi = rate; break }
+        }
+        if lo == 0 {  // even half the estimate failed: go down
+            rate = 0.25 * estimate
+            while rate >= 10, lo == 0 {
+                if try await step(rate).passed { lo = rate } else { hi = rate; rate /= 2 }
+            }
+        }
+        if lo > 0, hi > lo {
+            for _ in 0..<2 {
+                let mid = (lo + hi) / 2
+                if try await step(mid).passed { lo = mid } else { hi = mid }
+            }
+        }
+        return steps
     }
 
     /// User + system CPU seconds of this process so far.
@@ -204,6 +321,22 @@ public enum Calibration {
         #endif
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
             + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}
+
+/// Ordinary least squares y = intercept + slope·x; nil for fewer than two distinct x.
+public struct LinearFit: Sendable {
+    public var intercept: Double, slope: Double, r2: Double
+    public init?(_ points: [(Double, Double)]) {
+        let n = Double(points.count)
+        guard points.count >= 2 else { return nil }
+        let mx = points.reduce(0) { $0 + $1.0 } / n, my = points.reduce(0) { $0 + $1.1 } / n
+        let sxx = points.reduce(0) { $0 + ($1.0 - mx) * ($1.0 - mx) }
+        let sxy = points.reduce(0) { $0 + ($1.0 - mx) * ($1.1 - my) }
+        let syy = points.reduce(0) { $0 + ($1.1 - my) * ($1.1 - my) }
+        guard sxx > 0 else { return nil }
+        slope = sxy / sxx; intercept = my - slope * mx
+        r2 = syy > 0 ? sxy * sxy / (sxx * syy) : 1
     }
 }
 

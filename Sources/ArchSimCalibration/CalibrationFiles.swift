@@ -92,7 +92,7 @@ package enum CalibrationFiles {
         }
         let app = Service(name: "app", instances: 1, workers: 100_000, cores: summary.cores, io: .async, operations: operations)
         writer.comments[ap + ".workers"] = "one task per request; nothing bounds them"
-        writer.comments[ap + ".cores"] = "the cores this process may use"
+        writer.comments[ap + ".cores"] = summary.pinned == true ? "the backend's cores (the load generator had its own)" : "the cores this process may use"
         writer.comments[ap + ".io"] = "waiting on SQLite or the cache frees the task"
 
         guard let eviction = EvictionPolicy(rawValue: summary.cacheEviction) else {
@@ -128,9 +128,10 @@ package enum CalibrationFiles {
                                 workload: workload, architecture: architecture)
         let header = [
             "Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).",
-            "Capacity measured: \(String(format: "%.0f", summary.capacityRPS)) req/s on \(summary.cores) cores. Compute and HTTP-hop times are",
+            "Capacity measured (\(summary.capacityMethod ?? "closed loop")): \(String(format: "%.0f", summary.capacityRPS)) req/s on \(summary.cores) core(s). Compute and HTTP-hop times are",
             "split: \(String(format: "%.3f", share)) of each is CPU work on `cores` (processor sharing), the rest a delay,",
-            "so that the CPU demand per request is cores / capacity. Database and cache times as measured.",
+            summary.cpuDemandUs.map { String(format: "so that the CPU demand per request is the measured %.1f us (utilisation law). Database and cache times as measured.", $0) }
+                ?? "so that the CPU demand per request is cores / capacity. Database and cache times as measured.",
         ]
         try atomicWrite(try writer.architecture(architecture, workload: workload, header: header), to: out + "/architecture.yaml")
         try atomicWrite(try writer.workload(workload, header: ["The e-commerce workload the backend was driven with."]),

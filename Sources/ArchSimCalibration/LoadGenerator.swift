@@ -32,6 +32,8 @@ public struct LoadRun: Sendable {
     public var throughput: Double
     /// Requests still unanswered when the run gave up on them (counted as errors).
     public var abandoned: Int
+    /// CPU of the generator, the backend and the rest of the machine during the measured window.
+    public var resources: RunResources?
 
     public var allLatencies: [Int64] { types.flatMap(\.latencies) }
     public var sent: Int { types.reduce(0) { $0 + $1.sent } }
@@ -53,12 +55,21 @@ public enum LoadGenerator {
         public var maxConnections: Int
         /// A request unanswered this long after its intended start is an error (s).
         public var timeout: Double
+        /// Where the generator and the backend run (nil: wherever the scheduler puts them).
+        public var isolation: Isolation?
+        /// The backend's HTTP event-loop threads, whose CPU is reported apart.
+        public var httpLoopThreads: [Int32] = []
         public init(host: String, port: Int, seed: UInt64 = 1, warmup: Double = 1, duration: Double = 10,
                     maxConnections: Int = 256, timeout: Double = 10) {
             self.host = host; self.port = port; self.seed = seed; self.warmup = warmup; self.duration = duration
             self.maxConnections = maxConnections; self.timeout = timeout
         }
     }
+
+    /// The generator's own event loop: one thread, never one of the backend's HTTP loops (they
+    /// use NIO's singleton group), so the generator's sends, receives and timers are not a queue
+    /// on the backend's request path.
+    public static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// Open loop at `rate` requests per second (Poisson arrivals).
     public static func open(_ workload: ShopWorkload, rate: Double, options: Options) async throws -> LoadRun {
@@ -94,10 +105,13 @@ private final class Driver: @unchecked Sendable {
     var ticker: RepeatedTask?
     var finished: EventLoopPromise<Void>
     var issuing = true
+    var meter: ResourceMeter?
+    var windowReading: ResourceMeter.Reading?
+    var resources: RunResources?
 
     init(workload: ShopWorkload, options: LoadGenerator.Options, mode: Mode) {
         self.workload = workload; self.options = options; self.mode = mode
-        loop = MultiThreadedEventLoopGroup.singleton.next()
+        loop = LoadGenerator.group.next()
         client = HTTPLoadClient(loop: loop, host: options.host, port: options.port, maxConnections: options.maxConnections)
         streams = RandomStreams(seed: options.seed)
         mixStream = streams.stream("load.mix"); keyStream = streams.stream("load.keys")
@@ -111,12 +125,13 @@ private final class Driver: @unchecked Sendable {
     func run() async throws -> LoadRun {
         try await loop.submit { self.begin() }.get()
         try await finished.futureResult.get()
+        try await loop.submit { self.closeWindow() }.get()
         try? await client.shutdown().get()
         let seconds = options.duration
         let offered: Double? = if case .open(let r) = mode { r } else { nil }
         let abandoned = inFlight
         return LoadRun(types: types, offeredRate: offered, duration: seconds,
-                       throughput: Double(completedInWindow) / seconds, abandoned: abandoned)
+                       throughput: Double(completedInWindow) / seconds, abandoned: abandoned, resources: resources)
     }
 
     private func begin() {
@@ -124,6 +139,15 @@ private final class Driver: @unchecked Sendable {
         windowStart = start + Int64(options.warmup * 1e9)
         windowEnd = windowStart + Int64(options.duration * 1e9)
         nextIntended = start
+        let generator = Threads.current()
+        options.isolation?.pin(generator: generator)
+        meter = ResourceMeter(generator: generator, httpLoops: options.httpLoopThreads)
+        loop.scheduleTask(in: .nanoseconds(windowStart - monotonicNanoseconds())) { [self] in
+            // Threads the backend started during the warm-up join its cores, then the window opens.
+            options.isolation?.pin(generator: generator)
+            windowReading = meter?.read()
+        }
+        loop.scheduleTask(in: .nanoseconds(windowEnd - monotonicNanoseconds())) { [self] in closeWindow() }
         switch mode {
         case .open:
             arrive()
@@ -150,6 +174,13 @@ private final class Driver: @unchecked Sendable {
         } else {
             ticker = loop.scheduleRepeatedTask(initialDelay: .milliseconds(1), delay: .milliseconds(5)) { [self] _ in checkEnd() }
         }
+    }
+
+    /// The window's CPU readings (once, at its end, or when the run ends first).
+    private func closeWindow() {
+        guard resources == nil, let meter, let a = windowReading else { return }
+        let cores = options.isolation?.backendCores.count ?? Threads.allowedCores().count
+        resources = ResourceMeter.resources(from: a, to: meter.read(), pinned: options.isolation != nil, backendCoreCount: cores)
     }
 
     private func checkEnd() {

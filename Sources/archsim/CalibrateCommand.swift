@@ -20,16 +20,21 @@ struct Calibrate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Measure the in-process backend and write a calibrated architecture the simulator runs.",
         discussion: """
-        Starts the backend (creating its catalogue in --dir on first use), measures its capacity with a \
-        closed-loop run, then drives it open loop (Poisson, requests timed from their intended start) at \
+        Starts the backend (creating its catalogue in --dir on first use). With two or more cores the load \
+        generator runs on one core of its own and the backend on the others (--no-pin: shared). Capacity: a \
+        closed-loop estimate, then open-loop steps from half of it upward by 15% (each --capacity-step long) \
+        until the backend no longer follows the offer (throughput under 97%, 1% errors, or p99 over \
+        --capacity-p99), refined by two bisections; capacity is the highest step followed. The backend's CPU \
+        at those steps, regressed on throughput, gives the CPU demand per request (utilisation law). Then it \
+        drives the backend open loop (Poisson, requests timed from their intended start) at \
         --low-load percent of capacity to measure each stage: handler compute, cache get/set, database \
         read/write, the HTTP hop, the replication lag. Each stage is fitted by maximum likelihood to \
         exponential, normal, lognormal, gamma, Weibull and Pareto and the lowest AIC is chosen \
         (fits.csv); the model uses the samples themselves unless --distributions fitted. Writes \
-        OUT/calibration.json, fits.csv, empirical/*.csv (one column of ms), architecture.yaml, \
-        workload.yaml and scenario.yaml (`archsim run OUT/scenario.yaml` runs it). The model's `cores:` is \
-        the number of cores this process may use; the CPU share of the compute and hop times is set so \
-        the model's capacity equals the measured one.
+        OUT/calibration.json (with every capacity step), fits.csv, empirical/*.csv (one column of ms), \
+        architecture.yaml, workload.yaml and scenario.yaml (`archsim run OUT/scenario.yaml` runs it). The \
+        model's `cores:` are the backend's cores; the CPU share of the compute and hop times is set so the \
+        model's CPU demand per request equals the measured one.
         """)
 
     @Option(help: ArgumentHelp("Low-load measurement time, e.g. 60s.", valueName: "duration"))
@@ -44,10 +49,16 @@ struct Calibrate: ParsableCommand {
     var out: String = "calibration"
     @Option(help: "Seed of the load generator and of the scenario.")
     var seed: UInt64 = 1
-    @Option(help: "Cores of the model's app service (default: the cores this process may use).")
+    @Option(help: "Cores of the model's app service when the generator is not pinned apart (default: the cores this process may use).")
     var cores: Int = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Distributions written into the model: empirical (the samples; default) or fitted (best AIC).")
     var distributions: String = "empirical"
+    @Option(help: ArgumentHelp("Measured time of each open-loop capacity step, e.g. 4s.", valueName: "duration"))
+    var capacityStep: String = "4s"
+    @Option(help: ArgumentHelp("p99 (ms) above which an open-loop step is past capacity.", valueName: "ms"))
+    var capacityP99: Double = 50
+    @Flag(name: .customLong("no-pin"), help: "Do not put the load generator and the backend on separate cores.")
+    var noPin = false
     @OptionGroup var backend: BackendOptions
 
     func validate() throws {
@@ -55,6 +66,7 @@ struct Calibrate: ParsableCommand {
         if !(lowLoad > 0 && lowLoad <= 100) { throw ValidationError("--low-load must be in (0, 100]") }
         if cores < 1 { throw ValidationError("--cores must be at least 1") }
         if !["fitted", "empirical"].contains(distributions) { throw ValidationError("--distributions: fitted or empirical, got \(distributions)") }
+        if !(capacityP99 > 0) { throw ValidationError("--capacity-p99 must be a positive number of ms") }
     }
 
     func run() throws {
@@ -66,7 +78,8 @@ struct Calibrate: ParsableCommand {
             backend: config, workload: ShopWorkload(catalogue: config.catalogue),
             duration: try seconds(duration, option: "--duration"),
             capacityDuration: try seconds(capacityDuration, option: "--capacity-duration"),
-            capacityClients: clients, lowLoad: lowLoad / 100, seed: seed, cores: cores, fitted: distributions == "fitted")
+            capacityClients: clients, lowLoad: lowLoad / 100, seed: seed, cores: cores, fitted: distributions == "fitted",
+            pin: !noPin, capacityStep: try seconds(capacityStep, option: "--capacity-step"), capacityP99Ms: capacityP99)
         let out = self.out
         let summary = try runBlocking { try await Calibration.run(options, out: out, log: { say($0) }) }
         say(String(format: "replication lag: p50 %.3f ms, p99 %.3f ms; cache hit ratio %.3f",
@@ -80,14 +93,18 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the calibrated simulation with the real backend at a ladder of loads.",
         discussion: """
-        Runs the backend at each --levels percent of the calibrated capacity (open loop, Poisson), then the \
-        calibrated scenario at the same offered loads, and writes OUT/validation.csv: level_pct, offered_rps, \
-        real/sim throughput, p50, p90, p99, error rates, and the relative errors of p50 and p99 \
-        ((sim − real) / real). Goal: p50 within 10% and p99 within 25% up to 80% of capacity.
+        Runs the backend --runs times at each --levels percent of the calibrated capacity (open loop, Poisson; \
+        the generator on a core of its own unless --no-pin), then the calibrated scenario at the same offered \
+        loads, and writes OUT/validation.csv: level_pct, offered_rps, real (mean of the runs) and simulated \
+        throughput, p50, p90, p99, error rates, the relative errors of p50 and p99 ((sim − real) / real), the \
+        runs' spread (min, max of p50 and p99), the CPU the generator, the backend and its HTTP loops used, \
+        the CPU of other processes (a level with more than 0.5 core of it is marked quiet = no), the load \
+        average, and whether the sides were pinned apart. Goal: p50 within 10% and p99 within 25% up to 80% \
+        of capacity.
         """)
 
     @Option(help: ArgumentHelp("Load levels, percent of capacity, comma-separated.", valueName: "levels"))
-    var levels: String = "10,30,50,70,90"
+    var levels: String = "10,30,50,70,80"
     @Option(name: .shortAndLong, help: ArgumentHelp("Output directory.", valueName: "dir"))
     var out: String = "results/validation"
     @Option(help: ArgumentHelp("The directory archsim calibrate wrote.", valueName: "dir"))
@@ -100,6 +117,10 @@ struct Validate: ParsableCommand {
     var simDuration: String = "60s"
     @Option(help: "Simulation replications per level.")
     var replications: Int = 3
+    @Option(help: "Real runs per level (the simulation is compared with their mean).")
+    var runs: Int = 3
+    @Flag(name: .customLong("no-pin"), help: "Do not put the load generator and the backend on separate cores.")
+    var noPin = false
     @Option(help: "Address of the backend (loopback by default).")
     var host: String = "127.0.0.1"
     @Option(name: .customLong("dir"), help: ArgumentHelp("Directory of the database files.", valueName: "dir"))
@@ -114,6 +135,7 @@ struct Validate: ParsableCommand {
     func validate() throws {
         if parsedLevels == nil { throw ValidationError("--levels: expected percents in 1...200, e.g. 10,30,50, got \(levels)") }
         if replications < 1 { throw ValidationError("--replications must be at least 1") }
+        if runs < 1 || runs > 100 { throw ValidationError("--runs must be in 1...100") }
     }
 
     func run() throws {
@@ -127,7 +149,7 @@ struct Validate: ParsableCommand {
             calibration: calibration, backend: Validation.backendConfiguration(summary, base: base), levels: parsedLevels!,
             duration: try seconds(duration, option: "--duration"), warmup: try seconds(warmup, option: "--warmup"),
             simDuration: try seconds(simDuration, option: "--sim-duration"), replications: replications,
-            jobs: ProcessInfo.processInfo.activeProcessorCount)
+            jobs: ProcessInfo.processInfo.activeProcessorCount, runs: runs, pin: !noPin)
         do { _ = try ScenarioLoader.load(path: calibration + "/scenario.yaml") }
         catch let e as ScenarioErrors { throw InputError(description: e.description) }
         let rows = try runBlocking { try await Validation.run(options, log: { say($0) }) }
@@ -142,13 +164,14 @@ struct Validate: ParsableCommand {
 /// The validation rows as a terminal table, with the goal (p50 ±10%, p99 ±25% up to 80%) marked.
 enum ValidationTable {
     static func text(_ rows: [Validation.Row]) -> String {
-        var lines = ["level  offered    real/s     sim/s  real p50  sim p50   real p99  sim p99   p50 err  p99 err  goal",
-                     String(repeating: "-", count: 100)]
+        var lines = ["level  offered    real/s     sim/s  real p50  sim p50   real p99  sim p99   p50 err  p99 err  goal    quiet",
+                     String(repeating: "-", count: 108)]
         for r in rows {
             let goal = r.levelPct > 80 ? "-" : (abs(r.p50RelErr) <= 0.10 && abs(r.p99RelErr) <= 0.25 ? "met" : "missed")
             lines.append(String(format: "%4d%%  %7.1f  %8.1f  %8.1f  %8.3f  %7.3f  %9.3f  %7.3f  %+7.1f%%  %+6.1f%%  ",
                                 r.levelPct, r.offeredRPS, r.realThroughput, r.simThroughput, r.realP50, r.simP50, r.realP99, r.simP99,
-                                r.p50RelErr * 100, r.p99RelErr * 100) + goal)
+                                r.p50RelErr * 100, r.p99RelErr * 100) + goal.padding(toLength: 8, withPad: " ", startingAt: 0)
+                + (r.resources == nil ? "-" : (r.quiet ? "yes" : "NO")))
         }
         return lines.joined(separator: "\n")
     }

@@ -20,9 +20,19 @@ final class CalibrateValidateTests: XCTestCase {
             let out = root + (fitted ? "/fitted" : "/empirical")
             let options = Calibration.Options(backend: backend, workload: ShopWorkload(catalogue: .small), duration: 2,
                                               capacityDuration: 1.5, capacityClients: 16, lowLoad: 0.1, seed: 3, cores: 2,
-                                              fitted: fitted)
+                                              fitted: fitted, capacityStep: 0.5)
             let summary = try await Calibration.run(options, out: out, log: { print($0) })
             XCTAssertGreaterThan(summary.capacityRPS, 50)
+            // Capacity is the highest open-loop step that passed, and every step's figures are kept.
+            XCTAssertEqual(summary.capacityMethod, "open loop")
+            let steps = try XCTUnwrap(summary.capacitySteps)
+            XCTAssertEqual(summary.capacityRPS, steps.filter(\.passed).map(\.offeredRPS).max())
+            for step in steps where step.passed { XCTAssertGreaterThanOrEqual(step.throughputRPS, 0.97 * step.offeredRPS) }
+            XCTAssertGreaterThan(try XCTUnwrap(summary.cpuDemandUs), 0)
+            // With two or more cores the generator gets one and the model the backend's.
+            let isolation = Isolation.plan()
+            XCTAssertEqual(summary.pinned, isolation != nil)
+            XCTAssertEqual(summary.cores, isolation?.backendCores.count ?? 2)
             XCTAssertGreaterThan(summary.cpuShare, 0)
             XCTAssertLessThanOrEqual(summary.cpuShare, 1)
             for file in ["calibration.json", "fits.csv", "architecture.yaml", "workload.yaml", "scenario.yaml",
@@ -31,7 +41,7 @@ final class CalibrateValidateTests: XCTestCase {
             }
             // The simulator accepts the scenario as it is, and runs it.
             var scenario = try ScenarioLoader.load(path: out + "/scenario.yaml")
-            XCTAssertEqual(scenario.architecture.services.first?.cores, 2)
+            XCTAssertEqual(scenario.architecture.services.first?.cores, summary.cores)
             scenario.duration = 2_000_000_000; scenario.warmup = 1_000_000_000; scenario.replications = 1
             let result = try Runner.run(scenario, jobs: 1)
             let all = try XCTUnwrap(result.summary.first { $0.requestType == "all" })
@@ -45,14 +55,23 @@ final class CalibrateValidateTests: XCTestCase {
         let summary = try Validation.summary(root + "/fitted")
         let options = Validation.Options(calibration: root + "/fitted",
                                          backend: Validation.backendConfiguration(summary, base: backend),
-                                         levels: [10, 50], duration: 1.5, warmup: 0.5, simDuration: 5, replications: 1, jobs: 1)
+                                         levels: [10, 50], duration: 1.5, warmup: 0.5, simDuration: 5, replications: 1, jobs: 1, runs: 2)
         let rows = try await Validation.run(options, log: { print($0) })
         XCTAssertEqual(rows.map(\.levelPct), [10, 50])
         let csv = Validation.csv(rows)
         let lines = csv.split(separator: "\n")
-        XCTAssertEqual(String(lines[0]), "level_pct,offered_rps,real_throughput_rps,sim_throughput_rps,real_p50_ms,sim_p50_ms,real_p90_ms,sim_p90_ms,real_p99_ms,sim_p99_ms,real_error_rate,sim_error_rate,p50_rel_err,p99_rel_err")
+        XCTAssertEqual(String(lines[0]), "level_pct,offered_rps,real_throughput_rps,sim_throughput_rps,real_p50_ms,sim_p50_ms,real_p90_ms,sim_p90_ms,real_p99_ms,sim_p99_ms,real_error_rate,sim_error_rate,p50_rel_err,p99_rel_err,"
+                       + "runs,real_p50_min_ms,real_p50_max_ms,real_p99_min_ms,real_p99_max_ms,"
+                       + "generator_cpu_cores,backend_cpu_cores,http_loop_cpu_cores,other_cpu_cores,load_avg_1m,backend_cores,pinned,quiet")
         XCTAssertEqual(lines.count, 3)
+        for line in lines { XCTAssertEqual(line.split(separator: ",", omittingEmptySubsequences: false).count, 27) }
         for r in rows {
+            XCTAssertEqual(r.runs, 2)
+            XCTAssertLessThanOrEqual(r.realP50Min, r.realP50); XCTAssertGreaterThanOrEqual(r.realP50Max, r.realP50)
+            XCTAssertLessThanOrEqual(r.realP99Min, r.realP99); XCTAssertGreaterThanOrEqual(r.realP99Max, r.realP99)
+            let used = try XCTUnwrap(r.resources)
+            XCTAssertEqual(used.pinned, Isolation.plan() != nil)
+            XCTAssertGreaterThan(used.backendCores, 0); XCTAssertGreaterThan(used.generatorCores, 0)
             XCTAssertGreaterThan(r.realThroughput, 0.5 * r.offeredRPS)
             XCTAssertEqual(r.simThroughput, r.offeredRPS, accuracy: 0.25 * r.offeredRPS)
             XCTAssertGreaterThan(r.realP50, 0); XCTAssertGreaterThan(r.simP50, 0)
