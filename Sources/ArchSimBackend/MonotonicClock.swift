@@ -12,3 +12,12 @@ import Darwin
     clock_gettime(CLOCK_MONOTONIC, &ts)
     return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
 }
+
+/// Nanoseconds of CPU the calling thread has used (CLOCK_THREAD_CPUTIME_ID). Meaningful across a
+/// span only when the span runs on one thread without suspending (a SQLite call inside GRDB's
+/// closure, not an `await`).
+@inline(__always) public func threadCPUNanoseconds() -> Int64 {
+    var ts = timespec()
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)
+    return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+}

@@ -65,6 +65,7 @@ public final class Replica: @unchecked Sendable {
     public let lag = LagSamples()
     private let lock = NSLock()
     private var _appliedSeq: Int64
+    private var _applyCPU: Int64 = 0
 
     init(index: Int, database: DatabasePool) throws {
         self.index = index
@@ -80,17 +81,26 @@ public final class Replica: @unchecked Sendable {
         return _appliedSeq
     }
 
+    /// CPU (ns) the threads that read this replica's log batches from the primary and applied them
+    /// have used since the start or the last ``resetApplyCPU()`` (thread CPU clock around each SQLite call).
+    public var applyCPUNanoseconds: Int64 { lock.withLock { _applyCPU } }
+    public func resetApplyCPU() { lock.withLock { _applyCPU = 0 } }
+    func addApplyCPU(_ ns: Int64) { lock.withLock { _applyCPU += ns } }
+
     /// Applies `entries` (consecutive, in order) in one transaction and records their lag.
     func apply(_ entries: [ReplicationLog.Entry]) async throws {
         guard let lastSeq = entries.last?.seq else { return }
         let expected = appliedSeq
-        try await database.write { db in
+        let cpu = try await database.write { db in
+            let c0 = threadCPUNanoseconds()
             // Refuse a gap or a reordering: the log is applied strictly in sequence.
             let applied = try Int64.fetchOne(db, sql: "SELECT applied_seq FROM replication_state WHERE id = 1") ?? 0
             precondition(applied == expected, "replica \(self.index): applied_seq \(applied) != expected \(expected)")
             for entry in entries where entry.seq > applied { try entry.change.apply(to: db) }
             try db.execute(sql: "UPDATE replication_state SET applied_seq = ? WHERE id = 1", arguments: [lastSeq])
+            return threadCPUNanoseconds() - c0
         }
+        addApplyCPU(cpu)
         let now = monotonicNanoseconds()
         for entry in entries where entry.seq > expected { lag.record(max(0, now - entry.committedNs)) }
         lock.withLock { _appliedSeq = lastSeq }
@@ -137,7 +147,12 @@ final class ReplicationShipper: @unchecked Sendable {
         while !Task.isCancelled {
             do {
                 let from = replica.appliedSeq
-                let entries = try await primary.read { db in try ReplicationLog.entries(after: from, limit: Self.batchSize, in: db) }
+                let (entries, cpu) = try await primary.read { db in
+                    let c0 = threadCPUNanoseconds()
+                    let entries = try ReplicationLog.entries(after: from, limit: Self.batchSize, in: db)
+                    return (entries, threadCPUNanoseconds() - c0)
+                }
+                replica.addApplyCPU(cpu)
                 if entries.isEmpty { await signals[i].wait(); continue }
                 try await replica.apply(entries)
                 let products = entries.compactMap { $0.change.invalidatedProduct }

@@ -130,12 +130,13 @@ public final class Shop: @unchecked Sendable {
 
     /// A read, timed as `db_read`.
     func read<T: Sendable>(strong: Bool = false, _ body: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        let (value, ns) = try await reader(strong: strong).read { db in
-            let t0 = monotonicNanoseconds()
+        let (value, ns, cpu) = try await reader(strong: strong).read { db in
+            let t0 = monotonicNanoseconds(), c0 = threadCPUNanoseconds()
             let v = try body(db)
-            return (v, monotonicNanoseconds() - t0)
+            return (v, monotonicNanoseconds() - t0, threadCPUNanoseconds() - c0)
         }
         RequestStages.record(.dbRead, ns)
+        RequestStages.record(.dbReadCPU, min(cpu, ns))
         return value
     }
 
@@ -144,8 +145,8 @@ public final class Shop: @unchecked Sendable {
     /// result and the log position the write reached (0 when nothing was logged).
     func write<T: Sendable>(_ body: @escaping @Sendable (Database) throws -> (T, [Change])) async throws -> (T, Int64) {
         let logging = !replicas.isEmpty
-        let (value, seq, ns) = try await primary.writeWithoutTransaction { db in
-            let t0 = monotonicNanoseconds()
+        let (value, seq, ns, cpu) = try await primary.writeWithoutTransaction { db in
+            let t0 = monotonicNanoseconds(), c0 = threadCPUNanoseconds()
             var result: (T, Int64)?
             // The commit (and its fsync under synchronous=FULL) is inside the timed span.
             try db.inTransaction(.immediate) {
@@ -154,9 +155,10 @@ public final class Shop: @unchecked Sendable {
                 result = (v, seq)
                 return .commit
             }
-            return (result!.0, result!.1, monotonicNanoseconds() - t0)
+            return (result!.0, result!.1, monotonicNanoseconds() - t0, threadCPUNanoseconds() - c0)
         }
         RequestStages.record(.dbWrite, ns)
+        RequestStages.record(.dbWriteCPU, min(cpu, ns))
         if seq > 0 { shipper.notify() }
         return (value, seq)
     }

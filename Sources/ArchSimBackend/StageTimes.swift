@@ -12,6 +12,14 @@ public enum Stage: String, Sendable, CaseIterable, Codable {
     case dbRead = "db_read"
     /// A write transaction's execution on the primary, commit included.
     case dbWrite = "db_write"
+    /// The CPU the reading or writing thread used during `db_read` / `db_write` (the thread CPU
+    /// clock around the same span): the rest of that span is waiting (a commit's fsync, a lock).
+    /// Part of the span above, so not subtracted from `compute` again.
+    case dbReadCPU = "db_read_cpu"
+    case dbWriteCPU = "db_write_cpu"
+
+    /// Whether the stage is the CPU part of another stage's span.
+    public var isCPUPart: Bool { self == .dbReadCPU || self == .dbWriteCPU }
 }
 
 /// What one request spent in each stage; filled by the storage and cache code through the
@@ -67,7 +75,7 @@ public final class StageRecorder: @unchecked Sendable {
         guard enabled else { return }
         var inside: Int64 = 0
         for (stage, ns) in stages.samples {
-            inside += ns
+            if !stage.isCPUPart { inside += ns }
             append(Key(route: route, stage: stage), ns)
         }
         append(Key(route: route, stage: .compute), max(0, totalNs - inside))

@@ -46,7 +46,10 @@ package enum CalibrationFiles {
         func model(_ name: String, _ factor: Double = 1, suffix: String = "", at path: String) throws -> Distribution {
             let s = stages[name]!
             let scaled = factor == 1 ? "" : " × " + String(format: "%.3f", factor) + (suffix == "cpu" ? " (the CPU share)" : " (the rest)")
-            if options.fitted {
+            // A fit whose mean is infinite or far from the sample's (a Pareto fitted to a sample
+            // with zeros, say) would change the load: the sample stands in for it.
+            let fittedMean = s.chosen.mean
+            if options.fitted, fittedMean.isFinite, abs(fittedMean - s.meanNs) <= 0.5 * max(s.meanNs, 1) {
                 let family = s.fits.first { $0.distribution == s.chosen }?.family ?? "constant"
                 writer.comments[path] = "\(family), best AIC of \(s.fits.count) fits to \(s.samplesMs.count) samples of \(name)\(scaled)"
                 return s.chosen.scaled(by: factor).roundedForScenario
@@ -85,15 +88,44 @@ package enum CalibrationFiles {
                 steps.append(suffix == "cpu" ? .cpu(d) : .delay(d))
             }
             if splits { try timed("compute", 1 - share, "wait") }
-            try timed("hop", share, "cpu")
-            if splits { try timed("hop", 1 - share, "wait") }
+            // The hop includes the HTTP loops' work, which the `http` service carries: scaled down by it.
+            let hop = hopFactor(hopMeanNs: stages["\(t.name).hop"]!.meanNs, httpLoops: summary.httpLoops,
+                                httpLoopDemandUs: summary.httpLoopDemandUs)
+            try timed("hop", share * hop, "cpu")
+            if splits { try timed("hop", (1 - share) * hop, "wait") }
             steps += storageSteps(t.request, cache: 0, database: 0)
             operations.append(ArchSimModel.Operation(name: t.name, cpu: cpu, steps: steps))
         }
-        let app = Service(name: "app", instances: 1, workers: 100_000, cores: summary.cores, io: .async, operations: operations)
+        // Everything runs on one host: the backend's cores, shared by processor sharing between the
+        // HTTP loops, the handlers and SQLite (its queries and the replicas' appliers).
+        let host = HostKind(name: "backend", cores: summary.cores)
+        writer.comments["architecture.hosts.backend.cores"] = summary.pinned == true
+            ? "the backend's cores (the load generator had its own)" : "the cores this process may use"
+        var app = Service(name: "app", instances: 1, workers: 100_000, io: .async, operations: operations)
+        app.host = 0
         writer.comments[ap + ".workers"] = "one task per request; nothing bounds them"
-        writer.comments[ap + ".cores"] = summary.pinned == true ? "the backend's cores (the load generator had its own)" : "the cores this process may use"
         writer.comments[ap + ".io"] = "waiting on SQLite or the cache frees the task"
+
+        // The HTTP event loops: each a one-worker FCFS station (a connection stays on its loop),
+        // with the loops' CPU per request from the utilisation law, in front of the handler.
+        var services = [app]
+        var routes = operations.indices.map { OperationRef(service: 0, operation: $0) }
+        if let loops = summary.httpLoops, loops > 0, let http = summary.httpLoopDemandUs, http > 0 {
+            let hp = "architecture.services.http"
+            let mean = (http * 1000).rounded()
+            var front = Service(name: "http", instances: loops, workers: 1, io: .async, operations: w.requests.indices.map { i in
+                ArchSimModel.Operation(name: w.requests[i].name, cpu: .exponential(mean: mean),
+                                       steps: [.call(OperationRef(service: 1, operation: i))])
+            })
+            front.host = 0
+            writer.comments[hp + ".instances"] = "the backend's HTTP event loops"
+            writer.comments[hp + ".workers"] = "an event loop runs one thing at a time"
+            for t in w.requests {
+                writer.comments["\(hp).operations.\(t.name).cpu"] = String(format: "the loops' CPU per request, %.1f us (utilisation law)", http)
+            }
+            services = [front, app]
+            routes = operations.indices.map { OperationRef(service: 0, operation: $0) }
+        }
 
         guard let eviction = EvictionPolicy(rawValue: summary.cacheEviction) else {
             throw CalibrationError(message: "unknown cache eviction '\(summary.cacheEviction)'")
@@ -102,25 +134,42 @@ package enum CalibrationFiles {
                           latency: try model("cache.get", at: "architecture.caches.products.latency"))
         writer.comments["architecture.caches.products.capacity"] = "the backend's product cache"
 
+        // The database on the same host: a query's CPU (thread CPU clock around the SQLite call) is
+        // work on the host's cores; the rest of a write's span, its commit's fsync, is the commit flush.
         let replicas = summary.replicas
         let dp = "architecture.databases.shop"
-        let primary = DatabaseServer(connections: replicas > 0 ? 1 : 1 + summary.readerConnections,
-                                     read: try model("db.read", at: dp + ".primary.read"),
-                                     write: try model("db.write", at: dp + ".primary.write"))
+        var primary = DatabaseServer(connections: replicas > 0 ? 1 : 1 + summary.readerConnections,
+                                     read: try model("db.read_cpu", at: dp + ".primary.read"),
+                                     write: try model("db.write_cpu", at: dp + ".primary.write"),
+                                     commit: CommitLog(flush: try model("db.write_wait", at: dp + ".primary.commit.flush"), group: false))
+        primary.host = 0
         writer.comments[dp + ".primary.connections"] = "SQLite: one writer" + (replicas > 0 ? "" : " + the readers")
         var database = Database(name: "shop", primary: primary)
         if replicas > 0 {
-            database = Database(name: "shop", primary: primary, replicaCount: replicas,
-                                replica: DatabaseServer(connections: summary.readerConnections,
-                                                        read: try model("db.read", at: dp + ".replicas.read"), write: .constant(0)),
+            // Apply: the measured CPU of reading and applying one write, when calibration measured it.
+            let apply: Distribution
+            if let us = summary.applyCPUPerWriteUs, us > 0 {
+                apply = .exponential(mean: (us * 1000).rounded())
+                writer.comments[dp + ".replicas.apply"] = String(format: "measured: %.1f us of CPU per write and replica (thread CPU clock), on the host", us)
+            } else {
+                apply = try model("db.write_cpu", at: dp + ".replicas.apply")
+            }
+            var replica = DatabaseServer(connections: summary.readerConnections,
+                                         read: try model("db.read_cpu", at: dp + ".replicas.read"), write: apply)
+            replica.host = 0
+            replica.commit = primary.commit  // the format's replicas inherit it; a replica's apply does not flush
+            database = Database(name: "shop", primary: primary, replicaCount: replicas, replica: replica,
                                 readsFrom: .replicas,
                                 replicationLag: try model("db.replication_lag", at: dp + ".replication_lag"), applyWorkers: 1)
             writer.comments[dp + ".replicas.connections"] = "the readers of each replica's pool"
-            writer.comments[dp + ".replicas.apply"] = "included in the measured lag"
+            if summary.applyCPUPerWriteUs == nil {
+                // The replicas inherit the primary's `write` as their `apply` (the writer leaves it out).
+                writer.comments[dp + ".primary.write", default: ""] += "; each replica's apply re-runs it on the host"
+            }
             writer.comments[dp + ".replicas.apply_workers"] = "one log applier per replica"
         }
-        let architecture = Architecture(routes: operations.indices.map { OperationRef(service: 0, operation: $0) },
-                                        services: [app], caches: [cache], databases: [database])
+        var architecture = Architecture(routes: routes, services: services, caches: [cache], databases: [database])
+        architecture.hosts = [host]
 
         let scenario = Scenario(name: "calibrated-shop",
                                 description: "The in-process backend as calibrated by archsim calibrate; validate sets the rate.",
@@ -129,8 +178,8 @@ package enum CalibrationFiles {
         let header = [
             "Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).",
             "Capacity measured (\(summary.capacityMethod ?? "closed loop")): \(String(format: "%.0f", summary.capacityRPS)) req/s on \(summary.cores) core(s). Compute and HTTP-hop times are",
-            "split: \(String(format: "%.3f", share)) of each is CPU work on `cores` (processor sharing), the rest a delay,",
-            summary.cpuDemandUs.map { String(format: "so that the CPU demand per request is the measured %.1f us (utilisation law). Database and cache times as measured.", $0) }
+            "split: \(String(format: "%.3f", share)) of each is CPU work on the host `backend` (processor sharing), the rest a delay,",
+            summary.cpuDemandUs.map { String(format: "so that with the HTTP loops' and the database's CPU the demand per request is the measured %.1f us (utilisation law).", $0) }
                 ?? "so that the CPU demand per request is cores / capacity. Database and cache times as measured.",
         ]
         try atomicWrite(try writer.architecture(architecture, workload: workload, header: header), to: out + "/architecture.yaml")
@@ -147,6 +196,23 @@ package enum CalibrationFiles {
         case .viewProduct, .addToCart: "products"
         case .placeOrder: "order_products"
         case .search, .login, .pay, .viewCart, .viewOrder: nil
+        }
+    }
+
+    /// The part of a request type's HTTP hop the model keeps: the hop minus the HTTP loops' mean
+    /// CPU per request when the model has the `http` service (which carries that CPU), else all of it.
+    static func hopFactor(hopMeanNs: Double, httpLoops: Int?, httpLoopDemandUs: Double?) -> Double {
+        guard let loops = httpLoops, loops > 0, let http = httpLoopDemandUs, http > 0, hopMeanNs > 0 else { return 1 }
+        return max(0, 1 - http * 1000 / hopMeanNs)
+    }
+
+    /// Database reads and writes of one request (a product view reads only on a cache miss).
+    static func queries(_ request: ShopRequest, hitRatio: Double) -> (reads: Double, writes: Double) {
+        switch request {
+        case .viewProduct: (1 - hitRatio, 0)
+        case .search, .viewCart, .viewOrder: (1, 0)
+        case .login: (1, 1)
+        case .addToCart, .pay, .placeOrder: (0, 1)
         }
     }
 

@@ -5,6 +5,8 @@
 indirect enum YAMLNode: Equatable {
     /// A scalar's text; the emitter quotes it when YAML would read it otherwise.
     case scalar(String)
+    /// `true` or `false`, unquoted (a `.scalar("true")` would be quoted to stay a string).
+    case boolean(Bool)
     case mapping([YAMLEntry])
     case sequence([YAMLNode])
 }
@@ -31,6 +33,8 @@ enum YAMLEmitter {
         switch node {
         case .scalar(let text):
             return [pad + scalar(text)]
+        case .boolean(let b):
+            return [pad + (b ? "true" : "false")]
         case .mapping(let entries):
             if entries.isEmpty { return [pad + "{}"] }
             var out: [String] = []
@@ -39,6 +43,7 @@ enum YAMLEmitter {
                 let note = entry.comment.map { "  # " + oneLine($0) } ?? ""
                 switch entry.value {
                 case .scalar(let text): out.append(head + " " + scalar(text) + note)
+                case .boolean(let b): out.append(head + " " + (b ? "true" : "false") + note)
                 case .mapping([]): out.append(head + " {}" + note)
                 case .sequence([]): out.append(head + " []" + note)
                 case .mapping, .sequence:

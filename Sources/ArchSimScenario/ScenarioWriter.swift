@@ -369,7 +369,7 @@ public struct ScenarioWriter: Sendable {
         if let c = try differs("commit", s.commit, primary?.commit) {
             let cp = p + ".commit"
             e.append(entry("commit", .mapping([entry("flush", try distribution(c.flush, cp + ".flush"), cp),
-                                               entry("group", .scalar(c.group ? "true" : "false"), cp)]), p))
+                                               entry("group", .boolean(c.group), cp)]), p))
         }
         return e
     }

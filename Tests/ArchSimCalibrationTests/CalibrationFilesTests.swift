@@ -18,7 +18,8 @@ final class CalibrationFilesTests: XCTestCase {
     /// Every stage calibration measures, each a lognormal sample of its own scale.
     func stages(_ workload: ShopWorkload) -> [String: Calibration.FittedStage] {
         var names = workload.requests.flatMap { ["\($0.name).compute", "\($0.name).hop"] }
-        names += ["cache.get", "cache.set", "cache.delete", "db.read", "db.write", "db.replication_lag"]
+        names += ["cache.get", "cache.set", "cache.delete", "db.read", "db.write", "db.replication_lag",
+                  "db.read_cpu", "db.write_cpu", "db.write_wait"]
         let streams = RandomStreams(seed: 5)
         var out: [String: Calibration.FittedStage] = [:]
         for (i, name) in names.enumerated() {
@@ -50,14 +51,24 @@ final class CalibrationFilesTests: XCTestCase {
             defer { try? FileManager.default.removeItem(atPath: out) }
             let (built, read) = try write(fitted: fitted, out: out)
             XCTAssertTrue(read == built, "fitted: \(fitted)")
+            let summary = try Validation.summary(Self.committed)
             let architecture = try String(contentsOfFile: out + "/architecture.yaml", encoding: .utf8)
-            for line in ["# Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).\n",
+            let coresComment = summary.pinned == true ? "the backend's cores (the load generator had its own)" : "the cores this process may use"
+            var lines = ["# Calibrated by `archsim calibrate` against the in-process backend (see calibration.json).\n",
+                         "hosts:\n  backend:\n    cores: \(summary.cores)  # \(coresComment)\n",
                          "    workers: 100000  # one task per request; nothing bounds them\n",
-                         "    cores: 2  # the cores this process may use\n",
+                         "    host: backend\n",
                          "    io: async  # waiting on SQLite or the cache frees the task\n",
                          "      connections: 1  # SQLite: one writer\n",
-                         "      apply: constant(0ms)  # included in the measured lag\n",
-                         "      apply_workers: 1  # one log applier per replica\n"] {
+                         "      host: backend\n",
+                         "      apply_workers: 1  # one log applier per replica\n",
+                         summary.applyCPUPerWriteUs == nil ? "; each replica's apply re-runs it on the host\n"
+                             : "of CPU per write and replica (thread CPU clock), on the host\n"]
+            if let loops = summary.httpLoops {
+                lines.append("    instances: \(loops)  # the backend's HTTP event loops\n")
+                lines.append("    workers: 1  # an event loop runs one thing at a time\n")
+            }
+            for line in lines {
                 XCTAssertTrue(architecture.contains(line), "fitted: \(fitted): no '\(line)' in\n\(architecture)")
             }
             if fitted {
@@ -65,11 +76,14 @@ final class CalibrationFilesTests: XCTestCase {
                 XCTAssertTrue(architecture.contains("best AIC of"), architecture)
             } else {
                 XCTAssertTrue(architecture.contains(
-                    "        cpu: empirical(\"empirical/view_product.compute.cpu.csv\")  # 3000 of 3000 samples of view_product.compute × 0.646 (the CPU share)\n"),
-                    architecture)
+                    "        cpu: empirical(\"empirical/view_product.compute.cpu.csv\")  # 3000 of 3000 samples of view_product.compute × "
+                    + String(format: "%.3f", summary.cpuShare) + " (the CPU share)\n"), architecture)
+                XCTAssertTrue(architecture.contains("flush: empirical(\"empirical/db.write_wait.csv\")"), architecture)
+                XCTAssertTrue(architecture.contains("        group: false\n"), architecture)
             }
             let workload = try String(contentsOfFile: out + "/workload.yaml", encoding: .utf8)
-            XCTAssertTrue(workload.contains("  rate: 583.05/s  # the low-load measurement"), workload)
+            let rate = String(format: "%g", (summary.lowLoadRPS * 1000).rounded() / 1000)
+            XCTAssertTrue(workload.contains("  rate: \(rate)/s  # the low-load measurement"), workload)
         }
     }
 
