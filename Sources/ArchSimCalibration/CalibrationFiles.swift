@@ -98,9 +98,16 @@ package enum CalibrationFiles {
         }
         // Everything runs on one host: the backend's cores, shared by processor sharing between the
         // HTTP loops, the handlers and SQLite (its queries and the replicas' appliers).
-        let host = HostKind(name: "backend", cores: summary.cores)
+        var host = HostKind(name: "backend", cores: summary.cores)
         writer.comments["architecture.hosts.backend.cores"] = summary.pinned == true
             ? "the backend's cores (the load generator had its own)" : "the cores this process may use"
+        // The CPU the backend uses whatever the load (the utilisation law's intercept) takes its
+        // share of the core from the model's work.
+        if let idle = summary.cpuIdleCores, idle > 0.005 {
+            host.background = (min(idle, 0.9 * Double(summary.cores)) * 1000).rounded() / 1000
+            writer.comments["architecture.hosts.backend.background"] = String(
+                format: "the backend's CPU at no load: intercept of its CPU regressed on throughput (%.3f cores)", idle)
+        }
         var app = Service(name: "app", instances: 1, workers: 100_000, io: .async, operations: operations)
         app.host = 0
         writer.comments[ap + ".workers"] = "one task per request; nothing bounds them"

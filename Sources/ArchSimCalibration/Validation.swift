@@ -117,9 +117,11 @@ public enum Validation {
         var real: [[LoadRun]] = []
         do {
             try await backend.warmCache(workload, draws: min(200_000, 3 * max(1, s.cacheCapacity)), seed: s.seed &+ 99)
-            for (level, rate) in zip(options.levels, rates) {
-                var runs: [LoadRun] = []
-                for r in 0..<options.runs {
+            // Rounds: every level once per round, so a drift of the real backend over the session
+            // (its cache warming, its tables growing) spreads over all levels instead of piling on the last.
+            real = Array(repeating: [], count: options.levels.count)
+            for r in 0..<options.runs {
+                for (i, (level, rate)) in zip(options.levels, rates).enumerated() {
                     var o = LoadGenerator.Options(host: config.host, port: backend.port, seed: s.seed &+ UInt64(level) &+ 1000 &* UInt64(r),
                                                   warmup: options.warmup, duration: options.duration)
                     o.isolation = isolation; o.httpLoopThreads = httpLoops
@@ -131,10 +133,9 @@ public enum Validation {
                                level, r + 1, rate, run.throughput, Percentile.of(all, 0.5) / 1e6, Percentile.of(all, 0.99) / 1e6, run.errorRate,
                                res?.backendCores ?? 0, res?.httpLoopCores ?? 0, res?.generatorCores ?? 0, res?.otherCores ?? 0,
                                res?.loadAverage1m ?? 0, (res?.quiet ?? true) ? "" : " — NOT QUIET: other work on the machine"))
-                    runs.append(run)
+                    real[i].append(run)
                     try await Task.sleep(nanoseconds: 500_000_000)  // let the backlog and the replicas settle
                 }
-                real.append(runs)
             }
         } catch {
             try? await backend.stop()

@@ -136,7 +136,7 @@ public final class Simulation {
         retryFailed = arch.services.map { $0.retryFailed ?? arch.retryFailed }
         for host in arch.hosts {
             machineBase.append(machines.count)
-            for n in 0..<host.count { machines.append(Machine(name: "\(host.name)[\(n)]", cores: host.cores)) }
+            for n in 0..<host.count { machines.append(Machine(name: "\(host.name)[\(n)]", cores: host.cores, background: host.background)) }
         }
         hasHosts = !arch.hosts.isEmpty
         cpuWork = arch.services.map { _ in 0 }

@@ -72,6 +72,12 @@ extension ScenarioReader {
                     if let c = f["count"] { host.count = count(c, maximum: Limits.instances) ?? 1 }
                     host.cost = f["cost"].flatMap(cost)
                     host.costPerCore = f["cost_per_core"].flatMap(cost)
+                    if let b = f["background"] {
+                        let cores = Double(host.cores)
+                        host.background = number(b, "cores of background CPU work, at least 0 and below the host's cores (\(host.cores))") {
+                            $0 >= 0 && $0 < cores
+                        } ?? 0
+                    }
                 }
                 if hostIndex[host.name] == nil { hostIndex[host.name] = hosts.count }
                 hosts.append(host)

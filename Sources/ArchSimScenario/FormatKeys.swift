@@ -174,6 +174,8 @@ enum FormatKeys {
         Key("count", .integer(minimum: 1, maximum: UInt64(Limits.instances)), "Identical machines (default 1)."),
         costKey("What one machine costs per hour (any currency), covering what runs on it."),
         costKey("What one core costs per hour, added to cost (cores x cost_per_core per machine).", name: "cost_per_core"),
+        Key("background", .number(allowZero: true, maximum: Double(Limits.cores)),
+            "Cores of CPU work outside the model running on each machine all the time; below cores (default 0)."),
     ])
     static let pool = KeyTable(id: "pool", summary: "A client connection pool to one database.", keys: [
         Key("size", .integer(minimum: 1, maximum: UInt64(Limits.connections)), "Connections per instance and shard.", required: true),

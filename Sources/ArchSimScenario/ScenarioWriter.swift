@@ -160,6 +160,7 @@ public struct ScenarioWriter: Sendable {
                 if h.count != 1 { fields.append(entry("count", int(h.count), hp)) }
                 if let c = h.cost { fields.append(entry("cost", number(c), hp)) }
                 if let c = h.costPerCore { fields.append(entry("cost_per_core", number(c), hp)) }
+                if h.background > 0 { fields.append(entry("background", number(h.background), hp)) }
                 return entry(h.name, .mapping(fields), p + ".hosts")
             }), p))
         }

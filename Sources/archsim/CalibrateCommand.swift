@@ -23,8 +23,8 @@ struct Calibrate: ParsableCommand {
         Starts the backend (creating its catalogue in --dir on first use). With two or more cores the load \
         generator runs on one core of its own and the backend on the others (--no-pin: shared). Capacity: a \
         closed-loop estimate, then open-loop steps from half of it upward by 15% (each --capacity-step long) \
-        until the backend no longer follows the offer (throughput under 97%, 1% errors, or p99 over \
-        --capacity-p99), refined by two bisections; capacity is the highest step followed. The backend's CPU \
+        until the backend no longer follows the offer (answers under 97% of the requests sent, 1% errors, or \
+        p99 over --capacity-p99, twice in a row), refined by two bisections; capacity is the highest step followed. The backend's CPU \
         at those steps, regressed on throughput, gives the CPU demand per request (utilisation law). Then it \
         drives the backend open loop (Poisson, requests timed from their intended start) at \
         --low-load percent of capacity to measure each stage: handler compute, cache get/set, database \
@@ -93,7 +93,8 @@ struct Validate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Compare the calibrated simulation with the real backend at a ladder of loads.",
         discussion: """
-        Runs the backend --runs times at each --levels percent of the calibrated capacity (open loop, Poisson; \
+        Runs the backend --runs times at each --levels percent of the calibrated capacity, in rounds (every level \
+        once per round, so drift over the session spreads over the levels; open loop, Poisson; \
         the generator on a core of its own unless --no-pin), then the calibrated scenario at the same offered \
         loads, and writes OUT/validation.csv: level_pct, offered_rps, real (mean of the runs) and simulated \
         throughput, p50, p90, p99, error rates, the relative errors of p50 and p99 ((sim − real) / real), the \

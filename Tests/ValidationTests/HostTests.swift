@@ -26,6 +26,23 @@ final class HostTests: XCTestCase {
         XCTAssertEqual(apart.summary.last!.meanMs, separate, accuracy: separate * 0.04)
     }
 
+    /// Background CPU on a host (`background: 0.25` of its 1 core): the model's work gets the other
+    /// 0.75, so S1 and S2 each take 4/3 as long. λ = 300/s: ρ = 300 × 1.5 ms × 4/3 = 0.6, mean
+    /// response (4/3)(S1 + S2)/(1 − ρ) = 5.0 ms (against 2.68 ms without the background at this
+    /// rate). Tolerance 4%. The analytic model (`archsim analyze`) applies the same stretch.
+    func testBackgroundWorkTakesItsShareOfTheHost() throws {
+        let text = Self.scenario(rate: 300, seconds: 400).replacingOccurrences(of: "box: {cores: 1}", with: "box: {cores: 1, background: 0.25}")
+        let r = try ScenarioText.run(text)
+        let mean = 4.0 / 3 * 1.5 / (1 - 0.6)
+        XCTAssertEqual(r.summary.last!.meanMs, mean, accuracy: mean * 0.04, "(4/3)(S1 + S2)/(1 − ρ)")
+        // The model's own work keeps the core 0.6 busy (background not counted).
+        XCTAssertEqual(r.components.first { $0.kind == "host" }!.utilization!, 0.6, accuracy: 0.01)
+        let scenario = try ScenarioText.load(text)
+        XCTAssertEqual(scenario.architecture.hosts[0].background, 0.25)
+        let analytic = try XCTUnwrap(OperationalAnalysis(scenario).stations.first { $0.kind == .host })
+        XCTAssertEqual(analytic.demand, 1.5e-3 * 4 / 3, accuracy: 1e-9)
+    }
+
     static func scenario(rate: Int, seconds: Int, databaseHost: String = "box", extra: String = "") -> String {
         """
         version: 1

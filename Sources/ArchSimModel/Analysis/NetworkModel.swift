@@ -299,12 +299,17 @@ struct NetworkModel {
 
     // MARK: Hosts
 
+    /// CPU work on a machine of `host` takes this much longer for the background work there.
+    static func backgroundStretch(_ host: HostKind) -> Double {
+        host.background > 0 ? Double(host.cores) / (Double(host.cores) - host.background) : 1
+    }
+
     private mutating func addHosts() {
         for (h, host) in arch.hosts.enumerated() {
             let hot = Self.argmax(machineDemand[h])
             guard machineDemand[h][hot] > 0 else { continue }
             _ = add(AnalysisStation(name: host.count > 1 ? "\(host.name)[\(hot)]" : host.name, kind: .host, servers: host.cores,
-                                    visits: 0, demand: machineDemand[h][hot], holding: false, productForm: true,
+                                    visits: 0, demand: machineDemand[h][hot] * Self.backgroundStretch(host), holding: false, productForm: true,
                                     note: host.count > 1 ? "busiest of \(host.count) machines" : ""))
         }
     }
@@ -360,7 +365,8 @@ struct NetworkModel {
             return QueueingFormulas.waitingTime(servers: c, load: rate * s.demand / Double(perServer), service: s.serviceTime)
         }
         func stretch(host h: Int, machine m: Int) -> Double {
-            QueueingFormulas.sharingStretch(servers: arch.hosts[h].cores, load: rate * machineDemand[h][m])
+            let background = Self.backgroundStretch(arch.hosts[h])
+            return background * QueueingFormulas.sharingStretch(servers: arch.hosts[h].cores, load: rate * machineDemand[h][m] * background)
         }
         for (s, service) in arch.services.enumerated() {
             let n = Self.instances(service)

@@ -427,7 +427,13 @@ public struct HostKind: Sendable, Equatable {
     /// Together they cover everything placed on the machine.
     public var cost: Double?
     public var costPerCore: Double?
-    public init(name: String, cores: Int, count: Int = 1) { self.name = name; self.cores = cores; self.count = count }
+    /// Cores' worth of CPU work outside the model that runs on each machine all the time (idle
+    /// threads, timers, pollers): it takes `background / cores` of every core, so the model's
+    /// CPU work there runs `cores / (cores − background)` times longer. 0 = none; below `cores`.
+    public var background = 0.0
+    public init(name: String, cores: Int, count: Int = 1, background: Double = 0) {
+        self.name = name; self.cores = cores; self.count = count; self.background = background
+    }
 }
 
 /// A database server's buffer pool: `capacity` rows in memory, least recently used evicted.

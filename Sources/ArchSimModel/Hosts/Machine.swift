@@ -15,14 +15,20 @@ package struct Machine {
     package var down = false
     /// CPU work added is multiplied by this (a `slow` fault on the machine).
     package var slowFactor = 1.0
+    /// CPU work added is multiplied by this too: cores / (cores − background), the share of every
+    /// core that background work outside the model leaves (`hosts.NAME.background`).
+    package let backgroundStretch: Double
+    /// How much longer CPU work takes here than on an idle machine of `cores` cores.
+    package var stretch: Double { slowFactor * backgroundStretch }
     /// Busy cores over time: min(jobs, cores).
     package private(set) var busyCores = TimeWeighted()
     /// Jobs completed after the warm-up.
     package private(set) var completed = 0
 
-    package init(name: String, cores: Int) {
+    package init(name: String, cores: Int, background: Double = 0) {
         self.name = name
         self.cores = cores
+        backgroundStretch = NetworkModel.backgroundStretch(HostKind(name: name, cores: cores, background: background))
         cpu = ProcessorSharing(cores: cores)
     }
 

@@ -41,7 +41,7 @@ extension Simulation {
     /// Task `t` computes `work` ns of CPU work on machine `m` (stretched by the machine's slow
     /// factor); its completion resumes it (`.computing`) or ends its query (`.atDatabase`).
     func compute(_ t: TaskID, work: Int64, onMachine m: Int) {
-        let slow = machines[m].slowFactor
+        let slow = machines[m].stretch
         let time = slow == 1 ? work : Distribution.saturatingNanoseconds(Double(work) * slow)
         if tracksPath && slow != 1 { path.setWork(t, time) }
         scheduleMachine(m, machines[m].add(t, work: time, tag: tasks[t].generation, at: events.now))
@@ -103,7 +103,7 @@ extension Simulation {
             if let free = freeApplyJobs.popLast() { slot = free } else { applyJobs.append((0, 0, 0)); slot = applyJobs.count - 1 }
             applyJobs[slot] = (Int32(d), Int32(apply.server), apply.token)
             let m = Int(serverMachine[d][apply.server])
-            let slow = machines[m].slowFactor
+            let slow = machines[m].stretch
             let time = slow == 1 ? apply.time : Distribution.saturatingNanoseconds(Double(apply.time) * slow)
             scheduleMachine(m, machines[m].add(TaskID(-1 - slot), work: time, tag: 0, at: events.now))
         }
