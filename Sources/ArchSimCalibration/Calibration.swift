@@ -98,8 +98,8 @@ public enum Calibration {
         public var cpuRegressionR2: Double?
         /// The backend's HTTP event loops (each a one-worker station of the model).
         public var httpLoops: Int?
-        /// CPU of the database per request (µs): reads and writes on the primary, the replicas'
-        /// re-run of every write, weighted by the mix (thread CPU clock around each SQLite call).
+        /// CPU of the database per request (µs): reads and writes on the primary weighted by the
+        /// mix, plus the replicas' log reading and applying (thread CPU clock around each SQLite call).
         public var dbCPUPerRequestUs: Double?
         /// CPU (µs) a replica spends reading and applying one write from the log (measured; the model's `apply`).
         public var applyCPUPerWriteUs: Double?
@@ -261,7 +261,8 @@ public enum Calibration {
         let httpFit = LinearFit(points.map { ($0.0, $0.1.httpLoopCores) })
         let modelCores = isolation?.backendCores.count ?? options.cores
         // Without three points (or with a slope that makes no sense) fall back on cores / capacity.
-        let demand = (fit.map { $0.slope > 0 && points.count >= 3 } ?? false) ? fit!.slope * 1e9 : Double(modelCores) / capacity * 1e9
+        let usesFit = fit.map { $0.slope > 0 && points.count >= 3 } ?? false
+        let demand = usesFit ? fit!.slope * 1e9 : Double(modelCores) / capacity * 1e9
         if let fit {
             log(String(format: "CPU demand: %.1f us/request (backend CPU = %.3f cores + %.1f us x throughput, R² %.3f, %d points); HTTP loops %.1f us/request",
                        demand / 1e3, fit.intercept, fit.slope * 1e6, fit.r2, points.count, (httpFit?.slope ?? 0) * 1e6))
@@ -310,7 +311,7 @@ public enum Calibration {
             cacheEviction: options.backend.cacheEviction.rawValue, readerConnections: options.backend.readerConnections,
             synchronous: options.backend.synchronous.rawValue, seed: options.seed)
         summary.capacityMethod = "open loop"; summary.closedLoopRPS = closedLoop; summary.capacitySteps = steps
-        summary.cpuDemandUs = demand / 1e3; summary.httpLoopDemandUs = httpLoopDemandUs; summary.cpuIdleCores = fit?.intercept
+        summary.cpuDemandUs = demand / 1e3; summary.httpLoopDemandUs = httpLoopDemandUs; summary.cpuIdleCores = usesFit ? fit?.intercept : nil
         summary.httpLoops = httpLoops; summary.dbCPUPerRequestUs = dbCPU / 1e3; summary.applyCPUPerWriteUs = applyPerWrite / 1e3
         summary.cpuRegressionR2 = fit?.r2; summary.pinned = isolation != nil; summary.loadAverage1m = loadAverage
         log(String(format: "model: cores %d, CPU share of app time %.3f (CPU demand %.1f us/request)", modelCores, cpuShare, demand / 1e3))
