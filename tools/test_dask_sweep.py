@@ -41,3 +41,25 @@ def test_out_holding_another_sweep_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "shard 1/3 failed (2)" in err and "another sweep" in err
     assert not (out / "sweep.csv").exists()
+
+
+def test_replications_as_sweep_points_match_one_process(tmp_path):
+    """Replications spread over workers (the `replication` sweep parameter) merge into the same
+    sweep.csv and replication-summary.csv (Student-t intervals) as one process."""
+    sweep = tmp_path / "reps.yaml"
+    sweep.write_text(f"scenario: {GRID.parent / 'base.yaml'}\n"
+                     "grid:\n  architecture.services.front.instances: [1, 2]\n  replication: [0, 1, 2]\n")
+    one = tmp_path / "one"
+    subprocess.run([str(ARCHSIM), "sweep", str(sweep), "--out", str(one), "--quiet", "--duration", "2s"], check=True)
+    dask_out = tmp_path / "dask"
+    assert dask_sweep.main([str(sweep), "--out", str(dask_out), "--workers", "2", "--shards", "3",
+                            "--archsim", str(ARCHSIM), "--", "--duration", "2s"]) == 0
+    for name in ["sweep.csv", "replication-summary.csv"]:
+        assert (dask_out / name).read_bytes() == (one / name).read_bytes(), name
+    rows = [line.split(",") for line in (one / "replication-summary.csv").read_text().splitlines()]
+    header = rows[0]
+    assert header[:4] == ["architecture.services.front.instances", "scenario", "request_type", "replications"]
+    alls = [r for r in rows[1:] if r[2] == "all"]
+    # One row per instance count, over its three replications, with an interval.
+    assert [r[0] for r in alls] == ["1", "2"] and all(r[3] == "3" for r in alls)
+    assert all(float(r[header.index("throughput_rps_ci95")]) > 0 for r in alls)
