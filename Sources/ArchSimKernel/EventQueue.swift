@@ -227,11 +227,14 @@ extension EventQueue {
         while i > 0 {
             let parent = (i &- 1) >> 1
             if !Self.before(event, keyed[parent]) { break }
-            keyed[i] = keyed[parent]
-            keyedKeys[i] = keyedKeys[parent]
-            keyedPosition[Int(keyedKeys[i])] = Int32(i)
+            keyedPut(i, keyed[parent], key: keyedKeys[parent])
             i = parent
         }
+        keyedPut(i, event, key: key)
+    }
+
+    /// Puts `event` of `key` at heap slot `i` and records where the key is.
+    @inlinable @inline(__always) mutating func keyedPut(_ i: Int, _ event: Event, key: Int32) {
         keyed[i] = event
         keyedKeys[i] = key
         keyedPosition[Int(key)] = Int32(i)
@@ -246,14 +249,10 @@ extension EventQueue {
             if child >= n { break }
             if child &+ 1 < n && Self.before(keyed[child &+ 1], keyed[child]) { child &+= 1 }
             if !Self.before(keyed[child], event) { break }
-            keyed[i] = keyed[child]
-            keyedKeys[i] = keyedKeys[child]
-            keyedPosition[Int(keyedKeys[i])] = Int32(i)
+            keyedPut(i, keyed[child], key: keyedKeys[child])
             i = child
         }
-        keyed[i] = event
-        keyedKeys[i] = key
-        keyedPosition[Int(key)] = Int32(i)
+        keyedPut(i, event, key: key)
     }
 }
 
