@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.21.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
     ],
     targets: [
         // GSL (GNU Scientific Library) through a small shim header: random number generators
@@ -61,9 +63,17 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // The real lab: PostgreSQL (Debian's package) started and stopped on loopback, and the
+        // mechanism checks that hold its measured behaviour against queueing and cache theory.
+        .target(name: "ArchSimLab", dependencies: [
+            "ArchSimKernel", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "CLinuxThreads",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
         // The command line.
         .executableTarget(name: "archsim", dependencies: [
-            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimStats", "ArchSimBackend", "ArchSimCalibration", "ArchSimSweep",
+            "ArchSimScenario", "ArchSimReport", "ArchSimModel", "ArchSimStats", "ArchSimBackend", "ArchSimCalibration", "ArchSimSweep", "ArchSimLab",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .testTarget(name: "ArchSimKernelTests", dependencies: ["ArchSimKernel"]),
@@ -78,6 +88,8 @@ let package = Package(
             "ArchSimBackend", .product(name: "GRDB", package: "GRDB.swift"),
         ]),
         .testTarget(name: "ArchSimCalibrationTests", dependencies: ["ArchSimCalibration", "ArchSimScenario"]),
+        // Starts real PostgreSQL servers (as the `postgres` user when run as root).
+        .testTarget(name: "ArchSimLabTests", dependencies: ["ArchSimLab", "ArchSimModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

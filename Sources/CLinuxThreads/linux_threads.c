@@ -29,3 +29,13 @@ int archsim_gettid(void) { return 0; }
 int archsim_setaffinity(int tid, const int *cores, int count) { (void)tid; (void)cores; (void)count; return -1; }
 int archsim_getaffinity(int *cores, int capacity) { (void)cores; (void)capacity; return -1; }
 #endif
+
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 29))
+#include <spawn.h>
+int archsim_spawn_addchdir(void *actions, const char *path) {
+    return posix_spawn_file_actions_addchdir_np((posix_spawn_file_actions_t *)actions, path);
+}
+#else
+#include <errno.h>
+int archsim_spawn_addchdir(void *actions, const char *path) { (void)actions; (void)path; return ENOSYS; }
+#endif

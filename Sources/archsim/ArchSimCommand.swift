@@ -16,7 +16,7 @@ struct ArchSimCommand: ParsableCommand {
         """,
         version: "0.1.0",
         subcommands: [Run.self, Check.self, Compare.self, Capacity.self, Analyze.self, Sensitivity.self, Optimize.self, Estimate.self, SweepCommand.self, Merge.self,
-                      BackendCommand.self, Calibrate.self, Validate.self, Bench.self, SchemaCommand.self])
+                      BackendCommand.self, Calibrate.self, Validate.self, LabCommand.self, Bench.self, SchemaCommand.self])
 }
 
 /// A problem with what the user gave us (scenario file, option values): printed, exit status 2.

@@ -11,10 +11,19 @@ public enum QueueingFormulas {
     public static func erlangC(servers c: Int, load a: Double) -> Double {
         guard a > 0 else { return 0 }
         guard a < Double(c) else { return 1 }
-        var b = 1.0
-        for k in 1...c { b = a * b / (Double(k) + a * b) }
+        let b = erlangB(servers: c, load: a)
         let rho = a / Double(c)
         return b / (1 - rho * (1 - b))
+    }
+
+    /// Erlang B: the probability that an arrival finds all `c` servers busy and is lost, at an
+    /// M/G/c/c station offered `load` a = λS erlangs (insensitive to the service distribution
+    /// beyond its mean). The stable recursion B(k) = a B(k−1) / (k + a B(k−1)), B(0) = 1. O(c).
+    public static func erlangB(servers c: Int, load a: Double) -> Double {
+        guard a > 0 else { return 0 }
+        var b = 1.0
+        for k in stride(from: 1, through: c, by: 1) { b = a * b / (Double(k) + a * b) }
+        return b
     }
 
     /// Mean wait in queue (s) at an M/M/c station of mean service `service` (s) offered `load`

@@ -1,0 +1,212 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+
+/// The real lab in one directory: the servers it started and their settings, recorded in
+/// `lab.json` the moment each process exists (before it is ready), so that `archsim lab down`,
+/// an interrupted start or a failed check can always stop everything.
+///
+/// Layout: DIR/lab.json, DIR/NAME (a PostgreSQL data directory, or a Redis server's working
+/// directory), DIR/NAME.log (its server log).
+/// When `archsim` runs as root, DIR belongs to the `postgres` user, who runs the servers.
+public final class Lab: @unchecked Sendable {
+    public let directory: String
+    public let user: LabUser?
+    private let lock = NSLock()
+    private var state: State
+
+    struct State: Codable {
+        var servers: [PostgreSQLServer] = []
+        var caches: [RedisServer] = []
+
+        init() {}
+        init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            servers = try c.decodeIfPresent([PostgreSQLServer].self, forKey: .servers) ?? []
+            caches = try c.decodeIfPresent([RedisServer].self, forKey: .caches) ?? []
+        }
+
+        /// Every process recorded, servers then caches.
+        var processes: [LabProcess] { servers.compactMap(\.process) + caches.compactMap(\.process) }
+    }
+
+    public var stateFile: String { directory + "/lab.json" }
+
+    /// Opens `directory` for a new lab (creating it). Refuses when a lab recorded there still
+    /// runs: `archsim lab down --dir DIR` first.
+    public init(directory: String) throws {
+        self.directory = (directory as NSString).standardizingPath
+        user = try LabUser.forServers()
+        state = State()
+        if let running = try? Lab.running(in: self.directory), !running.isEmpty {
+            throw LabError("a lab is already running in \(self.directory) (pids \(running.map(String.init).joined(separator: ", "))); stop it with: archsim lab down --dir \(self.directory)")
+        }
+        do {
+            try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o755])
+        } catch {
+            throw LabError("cannot create the lab directory \(self.directory): \(error.localizedDescription)")
+        }
+        if let user { try user.own(self.directory) }
+        try save()
+    }
+
+    /// The servers, in the order they were started.
+    public var servers: [PostgreSQLServer] { lock.withLock { state.servers } }
+
+    /// A new PostgreSQL cluster DIR/`name`, started with `settings`.
+    public func startPostgreSQL(name: String, settings: PostgreSQLSettings) async throws -> PostgreSQLServer {
+        try await create(name) { try PostgreSQLServer.initialise(name: name, dataDirectory: $0, settings: settings, user: self.user) }
+    }
+
+    /// A streaming replica of `primary` (pg_basebackup), DIR/`name`, started and caught up.
+    public func startReplica(of primary: PostgreSQLServer, name: String) async throws -> PostgreSQLServer {
+        try await create(name) { try PostgreSQLServer.replica(of: primary, name: name, dataDirectory: $0, user: self.user) }
+    }
+
+    /// Makes server `name` in a fresh DIR/`name` with `make`, then starts it.
+    private func create(_ name: String, _ make: (String) throws -> PostgreSQLServer) async throws -> PostgreSQLServer {
+        let data = directory + "/" + name
+        if FileManager.default.fileExists(atPath: data) { try FileManager.default.removeItem(atPath: data) }
+        var server = try make(data)
+        try await start(&server)
+        return server
+    }
+
+    /// A Redis server in DIR/`name`, started with `settings`.
+    public func startRedis(name: String, settings: RedisSettings) async throws -> RedisServer {
+        var cache = RedisServer(name: name, program: try RedisServer.locate(), directory: directory + "/" + name, port: 0,
+                                settings: settings, process: nil)
+        let described = cache
+        try await cache.start(user: user, onSpawn: { p in
+            // Recorded before it is ready: an interrupt during the start stops it too.
+            try self.update { state in
+                var recorded = described
+                recorded.process = p
+                state.caches.removeAll { $0.name == name }
+                state.caches.append(recorded)
+            }
+        })
+        let ready = cache
+        try update { state in state.caches = state.caches.map { $0.name == name ? ready : $0 } }
+        return cache
+    }
+
+    /// The Redis servers, in the order they were started.
+    public var caches: [RedisServer] { lock.withLock { state.caches } }
+
+    /// Stops `server` and starts it again with `settings` (shared_buffers and max_connections
+    /// take effect only at start).
+    public func restart(_ server: PostgreSQLServer, settings: PostgreSQLSettings) async throws -> PostgreSQLServer {
+        let left = server.stop()
+        guard left.isEmpty else { throw LabError("\(server.name) did not stop (pids \(left))") }
+        var s = server
+        s.settings = settings
+        s.process = nil
+        try await start(&s)
+        return s
+    }
+
+    private func start(_ server: inout PostgreSQLServer) async throws {
+        let name = server.name
+        try await server.start(user: user, onSpawn: { p in
+            // Recorded before it is ready: an interrupt during the start stops it too.
+            try self.record(name: name) { $0.process = p }
+        })
+        let ready = server
+        try record(name: name) { $0 = ready }
+    }
+
+    private func update(_ change: (inout State) -> Void) throws {
+        try lock.withLock {
+            change(&state)
+            try saveLocked()
+        }
+    }
+
+    private func record(name: String, _ change: (inout PostgreSQLServer) -> Void) throws {
+        try lock.withLock {
+            if let i = state.servers.firstIndex(where: { $0.name == name }) {
+                change(&state.servers[i])
+            } else {
+                var s = PostgreSQLServer(name: name, binDirectory: "", dataDirectory: directory + "/" + name, port: 0,
+                                         settings: PostgreSQLSettings(), process: nil)
+                change(&s)
+                state.servers.append(s)
+            }
+            try saveLocked()
+        }
+    }
+
+    private func save() throws { try lock.withLock { try saveLocked() } }
+
+    private func saveLocked() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(state).write(to: URL(fileURLWithPath: stateFile), options: .atomic)
+    }
+
+    /// Stops every server (last started first), then kills any PostgreSQL program still working
+    /// in the lab's directory (an initdb or pg_basebackup interrupted halfway); returns pids that
+    /// survived SIGKILL (normally none).
+    @discardableResult
+    public func down() -> [Int32] {
+        let (servers, caches) = lock.withLock { (state.servers, state.caches) }
+        var left: [Int32] = []
+        for c in caches.reversed() { left += c.stop() }
+        for s in servers.reversed() { left += s.stop() }
+        return left + Lab.killTools(in: directory)
+    }
+
+    /// SIGKILL to every process working in `directory` whose program is PostgreSQL's or Redis's
+    /// (never a shell that happens to be there); waits up to 5 s; returns the survivors.
+    static func killTools(in directory: String) -> [Int32] {
+        let programs = [(try? PostgreSQLServer.locate()).map { $0 + "/" }, try? RedisServer.locate()].compactMap { $0 }
+        func strays() -> [Int32] {
+            ProcessTable.working(in: directory).filter { pid in
+                guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return false }
+                return programs.contains { exe.hasPrefix($0) }
+            }
+        }
+        for p in strays() { kill(p, SIGKILL) }
+        let end = Date().addingTimeInterval(5)
+        while !strays().isEmpty && Date() < end { usleep(20_000) }
+        return strays()
+    }
+
+    /// Pids still alive of the servers recorded in DIR/lab.json.
+    public static func running(in directory: String) throws -> [Int32] {
+        try recorded(in: directory).processes.flatMap(\.live)
+    }
+
+    static func recorded(in directory: String) throws -> State {
+        let file = directory + "/lab.json"
+        guard FileManager.default.fileExists(atPath: file) else { return State() }
+        let data = try Data(contentsOf: URL(fileURLWithPath: file))
+        do { return try JSONDecoder().decode(State.self, from: data) }
+        catch { throw LabError("\(file) is not a lab state file: \(error)") }
+    }
+
+    /// `archsim lab down`: stops what DIR/lab.json records; with `remove`, deletes DIR afterwards
+    /// (only a directory holding a lab.json). Returns the names of the servers it stopped.
+    public static func down(directory: String, remove: Bool) throws -> [String] {
+        let dir = (directory as NSString).standardizingPath
+        guard FileManager.default.fileExists(atPath: dir + "/lab.json") else {
+            throw LabError("no lab in \(dir) (no lab.json there)")
+        }
+        let state = try recorded(in: dir)
+        var stopped: [String] = []
+        var left: [Int32] = []
+        for c in state.caches.reversed() {
+            if c.process.map({ !$0.live.isEmpty }) ?? false { stopped.append(c.name) }
+            left += c.stop()
+        }
+        for s in state.servers.reversed() {
+            if s.process.map({ !$0.live.isEmpty }) ?? false { stopped.append(s.name) }
+            left += s.stop()
+        }
+        left += killTools(in: dir)
+        guard left.isEmpty else { throw LabError("pids \(left) survived SIGKILL; see the logs in \(dir)") }
+        if remove { try FileManager.default.removeItem(atPath: dir) }
+        return stopped
+    }
+}

@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// A value of the Redis serialisation protocol, version 2 (RESP2): what a server answers.
+public enum RESPValue: Sendable, Equatable {
+    case simple(String)
+    case error(String)
+    case integer(Int64)
+    case bulk([UInt8]?)     // nil: the null bulk string ($-1)
+    case array([RESPValue]?)
+
+    /// A bulk or simple string as text; nil otherwise.
+    public var text: String? {
+        switch self {
+        case .simple(let s): return s
+        case .bulk(let b?): return String(decoding: b, as: UTF8.self)
+        default: return nil
+        }
+    }
+}
+
+/// Decodes RESP2 values from a byte stream; leaves an incomplete value in the buffer until the
+/// rest arrives.
+struct RESPDecoder: ByteToMessageDecoder {
+    typealias InboundOut = RESPValue
+
+    mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+        var view = buffer
+        guard let value = try Self.parse(&view) else { return .needMoreData }
+        buffer = view
+        context.fireChannelRead(Self.wrapInboundOut(value))
+        return .continue
+    }
+
+    mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+        while try decode(context: context, buffer: &buffer) == .continue {}
+        return .needMoreData
+    }
+
+    /// One value from the front of `buffer` (advancing it), or nil when it is not all there.
+    static func parse(_ buffer: inout ByteBuffer) throws -> RESPValue? {
+        guard let type = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self),
+              let line = lineLength(buffer, from: buffer.readerIndex + 1) else { return nil }
+        let text = buffer.getString(at: buffer.readerIndex + 1, length: line) ?? ""
+        let after = buffer.readerIndex + 1 + line + 2
+        func number() throws -> Int64 {
+            guard let n = Int64(text) else { throw RESPError("not a number in a RESP header: \(text)") }
+            return n
+        }
+        switch UInt8(ascii: "+") == type ? "+" : UInt8(ascii: "-") == type ? "-" : UInt8(ascii: ":") == type ? ":"
+            : UInt8(ascii: "$") == type ? "$" : UInt8(ascii: "*") == type ? "*" : "?" {
+        case "+": buffer.moveReaderIndex(to: after); return .simple(text)
+        case "-": buffer.moveReaderIndex(to: after); return .error(text)
+        case ":": let n = try number(); buffer.moveReaderIndex(to: after); return .integer(n)
+        case "$":
+            let n = try number()
+            if n < 0 { buffer.moveReaderIndex(to: after); return .bulk(nil) }
+            guard buffer.writerIndex >= after + Int(n) + 2 else { return nil }
+            let bytes = buffer.getBytes(at: after, length: Int(n)) ?? []
+            buffer.moveReaderIndex(to: after + Int(n) + 2)
+            return .bulk(bytes)
+        case "*":
+            let n = try number()
+            var view = buffer
+            view.moveReaderIndex(to: after)
+            if n < 0 { buffer = view; return .array(nil) }
+            var items: [RESPValue] = []
+            for _ in 0..<n {
+                guard let item = try parse(&view) else { return nil }
+                items.append(item)
+            }
+            buffer = view
+            return .array(items)
+        default:
+            throw RESPError("not a RESP2 type byte: \(type)")
+        }
+    }
+
+    /// Length of the line starting at `index`, up to its CRLF; nil when the CRLF has not arrived.
+    static func lineLength(_ buffer: ByteBuffer, from index: Int) -> Int? {
+        var i = index
+        while i + 1 < buffer.writerIndex {
+            if buffer.getInteger(at: i, as: UInt8.self) == 13 && buffer.getInteger(at: i + 1, as: UInt8.self) == 10 { return i - index }
+            i += 1
+        }
+        return nil
+    }
+}
+
+public struct RESPError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ d: String) { description = d }
+}
+
+/// A small Redis client over SwiftNIO: one connection, commands answered in order (RESP2 arrays
+/// of bulk strings). GET, SET with a TTL, DEL, INFO; ``command(_:)`` for the rest. One task uses
+/// a client (one command at a time; a task per connection for concurrency). Scoped, as NIO's
+/// async channels are: ``withConnection(host:port:_:)`` connects, runs the body, and closes.
+public final class RedisClient {
+    private var inbound: NIOAsyncChannelInboundStream<RESPValue>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+    /// Connects to host:port, runs `body` with the client, closes the connection.
+    public static func withConnection<T: Sendable>(host: String = "127.0.0.1", port: Int,
+                                                   _ body: (RedisClient) async throws -> T) async throws -> T {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                    return try NIOAsyncChannel<RESPValue, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            try await body(RedisClient(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+        }
+    }
+
+    private init(inbound: NIOAsyncChannelInboundStream<RESPValue>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    /// Sends `arguments` as one command and returns the answer; a RESP error answer is thrown.
+    public func command(_ arguments: [String]) async throws -> RESPValue {
+        var buffer = ByteBuffer()
+        buffer.writeString("*\(arguments.count)\r\n")
+        for a in arguments {
+            buffer.writeString("$\(a.utf8.count)\r\n")
+            buffer.writeString(a)
+            buffer.writeString("\r\n")
+        }
+        try await outbound.write(buffer)
+        guard let answer = try await inbound.next() else { throw RESPError("the Redis server closed the connection") }
+        if case .error(let message) = answer { throw RESPError(message) }
+        return answer
+    }
+
+    /// The value of `key`, nil when absent (a miss).
+    public func get(_ key: String) async throws -> [UInt8]? {
+        guard case .bulk(let value) = try await command(["GET", key]) else { throw RESPError("GET: not a bulk string") }
+        return value
+    }
+
+    /// Sets `key`; with `ttl` (s, rounded to ms), it expires that long after.
+    public func set(_ key: String, _ value: String, ttl: Double? = nil) async throws {
+        var args = ["SET", key, value]
+        if let ttl { args += ["PX", String(max(1, Int((ttl * 1000).rounded())))] }
+        _ = try await command(args)
+    }
+
+    /// Deletes keys; how many existed.
+    @discardableResult
+    public func del(_ keys: String...) async throws -> Int {
+        guard case .integer(let n) = try await command(["DEL"] + keys) else { throw RESPError("DEL: not an integer") }
+        return Int(n)
+    }
+
+    /// INFO `section` as name → value (lines `name:value`; comments and blank lines skipped).
+    public func info(_ section: String = "all") async throws -> [String: String] {
+        guard let text = try await command(["INFO", section]).text else { throw RESPError("INFO: not a string") }
+        var fields: [String: String] = [:]
+        for line in text.split(whereSeparator: \.isNewline) where !line.hasPrefix("#") {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
+        }
+        return fields
+    }
+}
