@@ -23,13 +23,14 @@ struct LabUp: ParsableCommand {
         commandName: "up",
         abstract: "Start the lab's servers and leave them running (stop them with `archsim lab down`).",
         discussion: """
-        Step 1 of the article's evolution: PostgreSQL (Debian's package) on 127.0.0.1 at a free port, \
-        data in --dir, run as the `postgres` user when archsim runs as root. Prints the settings and \
-        how to connect. Ctrl-C while starting stops what has started. Steps 2 (nginx in front of N \
-        backend processes), 4 (Redis) and 5 (streaming replicas) are not built yet.
+        The database of step 1 of the article's evolution: PostgreSQL (Debian's package) on 127.0.0.1 \
+        at a free port, data in --dir, run as the `postgres` user when archsim runs as root. Prints the \
+        settings and how to connect. Ctrl-C while starting stops what has started. Not built yet: the \
+        backend process over it (step 1's other half), nginx in front of N backend processes (step 2), \
+        Redis as the backend's cache (step 4) and replicas serving its reads (step 5).
         """)
 
-    @Option(help: "Evolution step. Only 1 (PostgreSQL) is built.")
+    @Option(help: "Evolution step. Only 1 (its PostgreSQL server) is built.")
     var step: Int = 1
     @Option(name: .customLong("dir"), help: ArgumentHelp("Lab directory (created).", valueName: "dir"))
     var directory: String = defaultLabDirectory
@@ -42,7 +43,7 @@ struct LabUp: ParsableCommand {
 
     func validate() throws {
         guard step == 1 else {
-            throw ValidationError("--step \(step): only step 1 (one PostgreSQL server) is built; nginx, Redis and replicas (steps 2, 4, 5) are not yet")
+            throw ValidationError("--step \(step): only step 1's PostgreSQL server is built; nginx, Redis and replicas in front of and behind backend processes (steps 2, 4, 5) are not yet")
         }
         guard ["on", "off"].contains(synchronousCommit) else { throw ValidationError("--synchronous-commit: expected on or off, got \(synchronousCommit)") }
         guard (1...10_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...10000") }
