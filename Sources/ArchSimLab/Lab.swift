@@ -34,20 +34,28 @@ public final class Lab: @unchecked Sendable {
     /// Opens `directory` for a new lab (creating it). Refuses when a lab recorded there still
     /// runs: `archsim lab down --dir DIR` first.
     public init(directory: String) throws {
-        self.directory = (directory as NSString).standardizingPath
+        let path = Lab.absolute(directory)
         user = try LabUser.forServers()
         state = State()
-        if let running = try? Lab.running(in: self.directory), !running.isEmpty {
-            throw LabError("a lab is already running in \(self.directory) (pids \(running.map(String.init).joined(separator: ", "))); stop it with: archsim lab down --dir \(self.directory)")
+        if let running = try? Lab.running(in: path), !running.isEmpty {
+            throw LabError("a lab is already running in \(path) (pids \(running.map(String.init).joined(separator: ", "))); stop it with: archsim lab down --dir \(path)")
         }
         do {
-            try FileManager.default.createDirectory(atPath: self.directory, withIntermediateDirectories: true,
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o755])
         } catch {
-            throw LabError("cannot create the lab directory \(self.directory): \(error.localizedDescription)")
+            throw LabError("cannot create the lab directory \(path): \(error.localizedDescription)")
         }
+        // As /proc/PID/cwd shows it (absolute, symbolic links resolved): processes are found by it.
+        self.directory = Lab.absolute(path)
         if let user { try user.own(self.directory) }
         try save()
+    }
+
+    /// `path` absolute, with `.`, `..` and (where it exists) symbolic links resolved.
+    static func absolute(_ path: String) -> String {
+        let base = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        return URL(fileURLWithPath: base).standardizedFileURL.resolvingSymlinksInPath().path
     }
 
     /// The servers, in the order they were started.
@@ -175,7 +183,7 @@ public final class Lab: @unchecked Sendable {
 
     /// Pids still alive of the servers recorded in DIR/lab.json.
     public static func running(in directory: String) throws -> [Int32] {
-        try recorded(in: directory).processes.flatMap(\.live)
+        try recorded(in: absolute(directory)).processes.flatMap(\.live)
     }
 
     static func recorded(in directory: String) throws -> State {
@@ -189,7 +197,7 @@ public final class Lab: @unchecked Sendable {
     /// `archsim lab down`: stops what DIR/lab.json records; with `remove`, deletes DIR afterwards
     /// (only a directory holding a lab.json). Returns the names of the servers it stopped.
     public static func down(directory: String, remove: Bool) throws -> [String] {
-        let dir = (directory as NSString).standardizingPath
+        let dir = absolute(directory)
         guard FileManager.default.fileExists(atPath: dir + "/lab.json") else {
             throw LabError("no lab in \(dir) (no lab.json there)")
         }

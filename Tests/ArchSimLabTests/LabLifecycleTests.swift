@@ -39,6 +39,22 @@ final class LabLifecycleTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir), "down removes the lab directory")
     }
 
+    func testARelativeDirectoryFindsEveryProcess() async throws {
+        // Processes are found by their working directory, which /proc shows absolute.
+        let dir = temporaryLabDirectory()
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let previous = FileManager.default.currentDirectoryPath
+        FileManager.default.changeCurrentDirectoryPath(dir)
+        defer { FileManager.default.changeCurrentDirectoryPath(previous) }
+        let lab = try Lab(directory: "lab")
+        XCTAssertEqual(lab.directory, URL(fileURLWithPath: dir + "/lab").resolvingSymlinksInPath().path)
+        let server = try await lab.startPostgreSQL(name: "primary", settings: PostgreSQLSettings())
+        XCTAssertGreaterThanOrEqual(try XCTUnwrap(server.process).live.count, 5)
+        XCTAssertGreaterThanOrEqual(try Lab.running(in: "lab").count, 5, "lab.json, read from a relative path, finds them too")
+        XCTAssertEqual(try Lab.down(directory: "lab", remove: true), ["primary"])
+        XCTAssertEqual(try XCTUnwrap(server.process).live, [])
+    }
+
     func testFailedStartLeavesNothingRunningAndSaysWhy() async throws {
         let dir = temporaryLabDirectory()
         let lab = try Lab(directory: dir)
