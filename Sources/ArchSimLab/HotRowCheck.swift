@@ -46,6 +46,9 @@ public struct HotRowCheck: Sendable {
             """,
         ] { try await admin.query(PostgresQuery(unsafeSQL: sql), logger: labLogger) }
 
+        // PostgreSQL's own view: pg_stat_statements (preloaded) times each call's execution —
+        // the lock wait and the hold up to the commit, not the commit.
+        try await admin.query("CREATE EXTENSION IF NOT EXISTS pg_stat_statements", logger: labLogger)
         var pool: [PostgresConnection] = []
         for _ in 0..<connections { pool.append(try await server.connect()) }
         defer { for c in pool { c.close().whenComplete { _ in } } }
@@ -66,6 +69,7 @@ public struct HotRowCheck: Sendable {
         let holdStream = streams.stream("lab.hotrow.hold")
         let holds = offsets.map { _ in -log(holdStream.uniformPositive()) * hold }
 
+        try await admin.query("SELECT pg_stat_statements_reset()", logger: labLogger)
         let tally = Tally()
         let began = wallSeconds()
         await openLoop(offsets) { i in
@@ -80,6 +84,11 @@ public struct HotRowCheck: Sendable {
         }
         let elapsed = wallSeconds() - began
         let count = try await single(admin, "SELECT v FROM hot WHERE id = 1")
+        var statement = "pg_stat_statements: no row"
+        let stats: PostgresQuery = "SELECT calls, mean_exec_time FROM pg_stat_statements WHERE query LIKE 'SELECT hot_update%'"
+        for try await (calls, mean) in try await admin.query(stats, logger: labLogger).decode((Int64, Double).self) {
+            statement = String(format: "pg_stat_statements: %lld calls, mean execution %.2f ms (wait + hold before the commit)", calls, mean)
+        }
         try await admin.close()
 
         let s = tally.list("hold"), latency = tally.list("latency")
@@ -109,8 +118,8 @@ public struct HotRowCheck: Sendable {
             check: "hot_row_latency", theory: "M/G/1 (Pollaczek-Khinchine)",
             setting: String(format: "one row, Poisson %.1f/s for %.0f s, sleep in lock exp mean %.0f ms, synchronous_commit on", rate, duration, hold * 1000),
             samples: latency.count, real: latency.mean, predicted: predicted, errorUnit: "percent", tolerance: tolerancePercent,
-            inputs: String(format: "lambda %.2f/s, E[S] %.2f ms, E[S^2] %.3f ms^2, rho %.3f, start %.3f ms, run %.1f s",
-                           lambda, s.mean * 1000, s.meanSquare * 1e6, rho, overhead * 1000, elapsed))
+            inputs: String(format: "lambda %.2f/s, E[S] %.2f ms, E[S^2] %.3f ms^2, rho %.3f, start %.3f ms, run %.1f s; ",
+                           lambda, s.mean * 1000, s.meanSquare * 1e6, rho, overhead * 1000, elapsed) + statement)
         result.simulated = try LabSimulation.metric(sim, "update/mean_ms") / 1000
         return result
     }

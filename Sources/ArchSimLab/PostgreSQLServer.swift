@@ -122,7 +122,7 @@ public struct PostgreSQLServer: Codable, Sendable {
         let p = try LabProcess.spawn(name: name, arguments: [binDirectory + "/postgres", "-D", dataDirectory], as: user, log: log,
                                    directory: dataDirectory)
         process = p
-        try onSpawn(p)
+        do { try onSpawn(p) } catch { p.stop(signal: SIGINT); throw error }   // not recorded: never leave it running
         let deadline = Date().addingTimeInterval(30)
         while true {
             if !p.isRunning {

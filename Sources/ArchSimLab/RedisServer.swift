@@ -48,7 +48,7 @@ public struct RedisServer: Codable, Sendable {
             "--maxmemory-samples", String(settings.samples),
         ], as: user, log: directory + ".log", directory: directory)
         process = p
-        try onSpawn(p)
+        do { try onSpawn(p) } catch { p.stop(); throw error }   // not recorded: never leave it running
         let deadline = Date().addingTimeInterval(10)
         let port = self.port
         while true {

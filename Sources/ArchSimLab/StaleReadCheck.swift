@@ -80,6 +80,12 @@ public struct StaleReadCheck: Sendable {
             } catch { tally.count("errors") }
         }
         _ = await (writing, reading)
+        // PostgreSQL's own view of the lag (a moving estimate; NULL once the replica is idle).
+        var replayLag = "pg_stat_replication.replay_lag: none"
+        let lagQuery: PostgresQuery = "SELECT extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication"
+        for try await (lag) in try await admin.query(lagQuery, logger: labLogger).decode(Double?.self) {
+            replayLag = lag.map { String(format: "pg_stat_replication.replay_lag %.3f ms", $0 * 1000) } ?? replayLag
+        }
         try await Task.sleep(for: .milliseconds(500))   // the last writes reach the replica
         polling.cancel()
         let seen = await polling.value
@@ -133,7 +139,8 @@ public struct StaleReadCheck: Sendable {
             errorUnit: "points", tolerance: tolerancePoints,
             inputs: String(format: "w %.2f/s, d (send to the replica's read) mean %.3f ms, E[max(L - mean d,0)] %.3f ms, lag p50 %.3f ms, p99 %.3f ms (%d writes)",
                            rate, delta * 1000, positiveLag * 1000,
-                           sorted[sorted.count / 2] * 1000, sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1000, acked.count))
+                           sorted[sorted.count / 2] * 1000, sorted[min(sorted.count - 1, sorted.count * 99 / 100)] * 1000, acked.count)
+                + "; " + replayLag)
         result.simulated = try LabSimulation.metric(sim, "read/stale_reads") / LabSimulation.metric(sim, "read/completed")
         return result
     }
