@@ -125,14 +125,15 @@ struct LabCheck: ParsableCommand {
         let outcome = Result { try runLab(lab) { try await planned.run(lab: lab) { say($0) } } }
         let version = (try? lab.servers.first.map(checks.postgresVersion)) ?? nil
         let left = lab.down()
-        if directory == nil { try? FileManager.default.removeItem(atPath: dir) }
+        if directory == nil { try? FileManager.default.removeItem(atPath: lab.directory) }
         let results = try outcome.get()
         guard left.isEmpty else { throw InputError(description: "pids \(left) survived SIGKILL") }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         try AtomicFile.write(MechanismResult.table(results).text, to: out + "/real_vs_theory.csv")
         let redisVersion = kinds.contains(.redis) ? redisServerVersion() : nil
         try AtomicFile.write(checks.settingsTable(version: version ?? "unknown", redisVersion: redisVersion).text, to: out + "/settings.csv")
-        say("wrote \(out)/real_vs_theory.csv and \(out)/settings.csv; \(results.filter(\.within).count) of \(results.count) checks within their tolerance")
+        let simulatedWithin = results.filter { r in r.simulatedError.map { abs($0) <= r.tolerance } ?? false }.count
+        say("wrote \(out)/real_vs_theory.csv and \(out)/settings.csv; within their tolerance: \(results.filter(\.within).count) of \(results.count) formulas, \(simulatedWithin) of \(results.count) simulations")
     }
 }
 
