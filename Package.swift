@@ -44,13 +44,17 @@ let package = Package(
         .target(name: "ArchSimReport", dependencies: ["ArchSimModel", "ArchSimStats"]),
         // Sweeps: planning, sharding, resume, the fingerprint of a sweep, and merging shards.
         .target(name: "ArchSimSweep", dependencies: ["ArchSimKernel", "ArchSimScenario", "ArchSimReport", "ArchSimStats"]),
-        // The real in-process e-commerce backend the simulator is calibrated against: HTTP
-        // (Hummingbird), storage (GRDB/SQLite) with a primary and log-shipped replicas, a cache,
-        // a seeded catalogue.
+        // The real e-commerce backend the simulator is calibrated against: HTTP (Hummingbird),
+        // storage in embedded SQLite (GRDB; a primary and log-shipped replicas) or in PostgreSQL
+        // and its streaming replicas (PostgresNIO), an in-process or Redis cache (a RESP client
+        // over SwiftNIO), a seeded catalogue.
         .target(name: "ArchSimBackend", dependencies: [
             "ArchSimModel",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ]),
@@ -63,10 +67,11 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
-        // The real lab: PostgreSQL (Debian's package) started and stopped on loopback, and the
-        // mechanism checks that hold its measured behaviour against queueing and cache theory.
+        // The real lab: PostgreSQL, Redis and nginx (Debian's packages) and backend processes
+        // started and stopped on loopback as the article's evolution steps, and the mechanism
+        // checks that hold their measured behaviour against queueing and cache theory.
         .target(name: "ArchSimLab", dependencies: [
-            "ArchSimKernel", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "CLinuxThreads",
+            "ArchSimBackend", "ArchSimKernel", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "CLinuxThreads",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -89,7 +94,7 @@ let package = Package(
         ]),
         .testTarget(name: "ArchSimCalibrationTests", dependencies: ["ArchSimCalibration", "ArchSimScenario"]),
         // Starts real PostgreSQL servers (as the `postgres` user when run as root).
-        .testTarget(name: "ArchSimLabTests", dependencies: ["ArchSimLab", "ArchSimModel"]),
+        .testTarget(name: "ArchSimLabTests", dependencies: ["ArchSimLab", "ArchSimBackend", "ArchSimModel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -23,7 +23,7 @@ public final class Backend: @unchecked Sendable {
 
     public var baseURL: String { "http://\(host.contains(":") ? "[\(host)]" : host):\(port)" }
 
-    static func application(_ c: BackendConfiguration, shop: Shop, stages: StageRecorder, logger: Logger,
+    static func application(_ c: BackendConfiguration, shop: any ShopOperations, stages: StageRecorder, logger: Logger,
                             onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
         let router = BackendApp.router(shop: shop, recorder: stages, maxBodyBytes: c.maxBodyBytes)
         return Application(router: router,
@@ -76,6 +76,13 @@ public final class Backend: @unchecked Sendable {
                              onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let shop = try Shop(configuration: configuration)
         onOpened(shop)
+        try await serve(shop, configuration, onRunning: onRunning)
+    }
+
+    /// Serves `shop` (already open) until SIGINT or SIGTERM, then shuts down gracefully and
+    /// closes it. `configuration` gives the address and the body limit.
+    public static func serve(_ shop: any ShopOperations, _ configuration: BackendConfiguration,
+                             onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         var logger = Logger(label: "archsim.backend")
         logger.logLevel = .notice
         let app = application(configuration, shop: shop, stages: StageRecorder(), logger: logger, onRunning: onRunning)

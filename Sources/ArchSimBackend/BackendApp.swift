@@ -34,11 +34,11 @@ public enum BackendApp {
     struct OrderReply: Encodable {
         var order: Shop.Order; var duplicate: Bool; var seq: Int64
     }
-    struct ReplicaStatus: Encodable {
+    struct ReplicaStatus: Encodable, Sendable {
         var index: Int; var appliedSeq: Int64; var behind: Int64; var lag: LagSummary
         enum CodingKeys: String, CodingKey { case index, behind, lag; case appliedSeq = "applied_seq" }
     }
-    struct ReplicationStatus: Encodable {
+    struct ReplicationStatus: Encodable, Sendable {
         var primarySeq: Int64; var replicas: [ReplicaStatus]
         enum CodingKeys: String, CodingKey { case replicas; case primarySeq = "primary_seq" }
     }
@@ -63,7 +63,7 @@ public enum BackendApp {
 
     /// The router: the shop's routes by group, the operator's (`/health`, `/replication`,
     /// `/cache`), then for each path every other method answers 405.
-    public static func router(shop: Shop, recorder: StageRecorder, maxBodyBytes: Int) -> Router<ShopRequestContext> {
+    public static func router(shop: any ShopOperations, recorder: StageRecorder, maxBodyBytes: Int) -> Router<ShopRequestContext> {
         let router = Router(context: ShopRequestContext.self)
         router.add(middleware: BodyLimitMiddleware(maxBodyBytes: maxBodyBytes))
         router.add(middleware: ErrorMiddleware())
@@ -115,16 +115,9 @@ public enum BackendApp {
             return jsonResponse(try await shop.pay(orderID: body.orderID, amountCents: body.amountCents), status: .created)
         }
 
-        router.get("health") { _, _ in
-            jsonResponse(["status": "ok", "replicas": "\(shop.replicas.count)"])
-        }
-        router.get("replication") { _, _ in
-            let primarySeq = try await shop.primarySeq()
-            return jsonResponse(ReplicationStatus(primarySeq: primarySeq, replicas: shop.replicas.map {
-                ReplicaStatus(index: $0.index, appliedSeq: $0.appliedSeq, behind: max(0, primarySeq - $0.appliedSeq), lag: $0.lag.summary())
-            }))
-        }
-        router.get("cache") { _, _ in jsonResponse(shop.cache.stats()) }
+        router.get("health") { _, _ in jsonResponse(try await shop.health()) }
+        router.get("replication") { _, _ in jsonResponse(try await shop.replicationStatus()) }
+        router.get("cache") { _, _ in jsonResponse(try await shop.cacheStatus()) }
 
         // Every path's methods, from the router itself; the others answer 405.
         var paths: [(path: RouterPath, methods: [HTTPRequest.Method])] = []

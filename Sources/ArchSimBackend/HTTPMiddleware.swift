@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import Hummingbird
 import HTTPTypes
+import PostgresNIO
 
 /// The backend's request context: Hummingbird's basic one with our body limit.
 public struct ShopRequestContext: RequestContext {
@@ -29,7 +30,7 @@ func jsonResponse(_ value: some Encodable, status: HTTPResponse.Status = .ok) ->
 
 /// Turns every failure into a 4xx JSON error: the shop's refusals, Hummingbird's own (unknown
 /// route 404, wrong method 405, body too large 413), malformed JSON (400). A storage failure
-/// (SQLite busy past its timeout) is the only 5xx: 503, retryable.
+/// (SQLite busy past its timeout, a PostgreSQL error) is the only 5xx: 503, retryable.
 struct ErrorMiddleware: RouterMiddleware {
     typealias Context = ShopRequestContext
 
@@ -54,6 +55,10 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let e as DatabaseError {
             context.logger.error("storage error: \(e)")
             return Self.response(ShopError(503, "unavailable", "storage busy, retry"))
+        } catch let e as PSQLError {
+            // PostgreSQL refused or failed (too many clients, a lost connection, a serialisation failure).
+            context.logger.error("PostgreSQL error: \(PostgreSQLShop.describe(e))")
+            return Self.response(ShopError(503, "unavailable", "storage: \(PostgreSQLShop.describe(e)); retry"))
         } catch {
             // Nothing else is expected; still answer with JSON rather than drop the connection.
             context.logger.error("unexpected error: \(error)")

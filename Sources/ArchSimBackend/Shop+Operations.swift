@@ -173,23 +173,7 @@ extension Shop {
     /// the cart. SQLite's single writer serialises orders, so stock never goes negative; a
     /// repeated `idempotencyKey` returns the first order instead of placing another.
     public func placeOrder(userID: Int64, lines: [OrderLine]?, idempotencyKey: String?) async throws -> PlacedOrder {
-        if let key = idempotencyKey, key.isEmpty || key.utf8.count > 100 {
-            throw ShopError.badRequest("idempotency_key: 1 to 100 bytes")
-        }
-        var merged: [Int64: Int64]?
-        if let lines {
-            guard !lines.isEmpty, lines.count <= Self.maxLines else { throw ShopError.badRequest("items: 1 to \(Self.maxLines) lines") }
-            var m: [Int64: Int64] = [:]
-            for line in lines {
-                guard (1...Self.maxQuantity).contains(line.quantity) else {
-                    throw ShopError.badRequest("quantity of product \(line.productID): expected 1...\(Self.maxQuantity), got \(line.quantity)")
-                }
-                m[line.productID, default: 0] += line.quantity
-            }
-            guard m.values.allSatisfy({ $0 <= Self.maxQuantity }) else { throw ShopError.badRequest("quantity: at most \(Self.maxQuantity) per product") }
-            merged = m
-        }
-        let wanted = merged
+        let wanted = try Self.validatedLines(lines, idempotencyKey: idempotencyKey)
         let now = monotonicNanoseconds()
         let ((order, duplicate), seq) = try await write { db -> ((Order, Bool), [Change]) in
             if let key = idempotencyKey,
@@ -203,7 +187,7 @@ extension Shop {
             var quantities: [(Int64, Int64)]
             let fromCart = wanted == nil
             if let wanted {
-                quantities = wanted.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                quantities = wanted
             } else {
                 quantities = try Row.fetchAll(db, sql: "SELECT product_id, quantity FROM cart_items WHERE user_id = ? ORDER BY product_id",
                                               arguments: [userID]).map { ($0["product_id"], $0["quantity"]) }
@@ -244,6 +228,26 @@ extension Shop {
             RequestStages.time(.cacheDelete) { for line in order.items { cache.delete(line.productID) } }
         }
         return PlacedOrder(order: order, duplicate: duplicate, seq: seq)
+    }
+
+    /// An order's lines checked (an idempotency key of 1 to 100 bytes; 1 to `maxLines` lines;
+    /// quantities 1...`maxQuantity`, also per product once merged) and merged by product, in
+    /// product order; nil when the order is the cart's.
+    static func validatedLines(_ lines: [OrderLine]?, idempotencyKey: String?) throws -> [(Int64, Int64)]? {
+        if let key = idempotencyKey, key.isEmpty || key.utf8.count > 100 {
+            throw ShopError.badRequest("idempotency_key: 1 to 100 bytes")
+        }
+        guard let lines else { return nil }
+        guard !lines.isEmpty, lines.count <= maxLines else { throw ShopError.badRequest("items: 1 to \(maxLines) lines") }
+        var merged: [Int64: Int64] = [:]
+        for line in lines {
+            guard (1...maxQuantity).contains(line.quantity) else {
+                throw ShopError.badRequest("quantity of product \(line.productID): expected 1...\(maxQuantity), got \(line.quantity)")
+            }
+            merged[line.productID, default: 0] += line.quantity
+        }
+        guard merged.values.allSatisfy({ $0 <= maxQuantity }) else { throw ShopError.badRequest("quantity: at most \(maxQuantity) per product") }
+        return merged.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
     /// Pays an order once (a primary transaction): the amount, when given, must be its total.

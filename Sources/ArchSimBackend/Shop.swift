@@ -59,8 +59,7 @@ public final class Shop: @unchecked Sendable {
         }
         guard stored == configuration.catalogue else {
             try? primary.close()
-            throw BackendSetupError(message: "\(configuration.directory) holds a catalogue of \(stored.map { "\($0.products) products, \($0.users) users, seed \($0.seed)" } ?? "unknown size"); "
-                + "asked for \(configuration.catalogue.products) products, \(configuration.catalogue.users) users, seed \(configuration.catalogue.seed): use another directory or remove it")
+            throw catalogueMismatch(configuration.directory, stored: stored, asked: configuration.catalogue)
         }
         var replicas: [Replica] = []
         for i in 0..<configuration.replicas {

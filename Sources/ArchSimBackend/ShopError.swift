@@ -27,4 +27,5 @@ public struct ShopError: Error, Sendable, Equatable, CustomStringConvertible {
 public struct BackendSetupError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var description: String { message }
+    public init(message: String) { self.message = message }
 }

@@ -58,7 +58,7 @@ final class HTTPLoadClient: @unchecked Sendable {
     private func connect() -> EventLoopFuture<Connection> {
         let handler = ResponseHandler()
         return ClientBootstrap(group: loop)
-            .channelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.pipeline.addHTTPClientHandlers().flatMap { channel.pipeline.addHandler(handler) }
             }

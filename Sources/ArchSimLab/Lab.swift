@@ -17,16 +17,37 @@ public final class Lab: @unchecked Sendable {
     struct State: Codable {
         var servers: [PostgreSQLServer] = []
         var caches: [RedisServer] = []
+        var backends: [LabBackend] = []
+        var proxies: [NginxServer] = []
 
         init() {}
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             servers = try c.decodeIfPresent([PostgreSQLServer].self, forKey: .servers) ?? []
             caches = try c.decodeIfPresent([RedisServer].self, forKey: .caches) ?? []
+            backends = try c.decodeIfPresent([LabBackend].self, forKey: .backends) ?? []
+            proxies = try c.decodeIfPresent([NginxServer].self, forKey: .proxies) ?? []
         }
 
-        /// Every process recorded, servers then caches.
-        var processes: [LabProcess] { servers.compactMap(\.process) + caches.compactMap(\.process) }
+        /// Every process recorded, databases, caches, backends, then load balancers.
+        var processes: [LabProcess] {
+            servers.compactMap(\.process) + caches.compactMap(\.process) + backends.compactMap(\.process) + proxies.compactMap(\.process)
+        }
+
+        /// Stops everything, the last started first (load balancers, backends, caches,
+        /// databases); returns the names of what was running, and the pids that survived SIGKILL.
+        func stopAll() -> (stopped: [String], left: [Int32]) {
+            var stopped: [String] = [], left: [Int32] = []
+            func stop(_ name: String, _ process: LabProcess?, _ body: () -> [Int32]) {
+                if process.map({ !$0.live.isEmpty }) ?? false { stopped.append(name) }
+                left += body()
+            }
+            for p in proxies.reversed() { stop(p.name, p.process, p.stop) }
+            for b in backends.reversed() { stop(b.name, b.process, b.stop) }
+            for c in caches.reversed() { stop(c.name, c.process, c.stop) }
+            for s in servers.reversed() { stop(s.name, s.process, s.stop) }
+            return (stopped, left)
+        }
     }
 
     public var stateFile: String { directory + "/lab.json" }
@@ -99,6 +120,63 @@ public final class Lab: @unchecked Sendable {
         return cache
     }
 
+    /// A backend process DIR/`name`: `program` (the archsim executable) with `arguments`
+    /// (`backend serve …`; the lab adds `--port`).
+    public func startBackend(name: String, program: String, arguments: [String], timeout: Double = 180) async throws -> LabBackend {
+        let backend = try await LabBackend.start(name: name, program: program, arguments: arguments, directory: directory + "/" + name,
+                                                 user: user, timeout: timeout, onSpawn: { spawned in
+            // Recorded before it is ready: an interrupt during the start stops it too.
+            try self.update { state in
+                state.backends.removeAll { $0.name == name }
+                state.backends.append(spawned)
+            }
+        })
+        return backend
+    }
+
+    /// `program` if the lab's user can run it; otherwise a copy in DIR/bin that it can (a build
+    /// under a directory only root may enter, such as /root).
+    public func runnable(_ program: String) throws -> String {
+        guard let user else { return program }
+        let probe = try LabProcess.spawn(name: "probe", arguments: [program, "--version"], as: user, log: "/dev/null", directory: directory)
+        if probe.exitStatus(within: 30) == 0 { return program }
+        kill(probe.pid, SIGKILL)   // only it: stop() would also stop every server working under DIR
+        _ = probe.exitStatus(within: 5)
+        let bin = directory + "/bin"
+        let copy = bin + "/" + (program as NSString).lastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: bin, withIntermediateDirectories: true)
+            try? FileManager.default.removeItem(atPath: copy)
+            try FileManager.default.copyItem(atPath: program, toPath: copy)
+            try user.own(bin)
+        } catch {
+            throw LabError("\(user.name) cannot run \(program), and copying it to \(bin) failed: \(error.localizedDescription)")
+        }
+        return copy
+    }
+
+    /// nginx DIR/`name` balancing over the backends at `upstreams` (ports).
+    public func startNginx(name: String, upstreams: [Int], settings: NginxSettings) async throws -> NginxServer {
+        var proxy = NginxServer(name: name, program: try NginxServer.locate(), directory: directory + "/" + name, port: 0,
+                                upstreams: upstreams, settings: settings, process: nil)
+        let described = proxy
+        try await proxy.start(user: user, onSpawn: { p in
+            // Recorded before it is ready: an interrupt during the start stops it too.
+            try self.update { state in
+                var recorded = described
+                recorded.process = p
+                state.proxies.removeAll { $0.name == name }
+                state.proxies.append(recorded)
+            }
+        })
+        let ready = proxy
+        try update { state in state.proxies = state.proxies.map { $0.name == name ? ready : $0 } }
+        return proxy
+    }
+
+    public var backends: [LabBackend] { lock.withLock { state.backends } }
+    public var proxies: [NginxServer] { lock.withLock { state.proxies } }
+
     /// The Redis servers, in the order they were started.
     public var caches: [RedisServer] { lock.withLock { state.caches } }
 
@@ -153,25 +231,25 @@ public final class Lab: @unchecked Sendable {
         try encoder.encode(state).write(to: URL(fileURLWithPath: stateFile), options: .atomic)
     }
 
-    /// Stops every server (last started first), then kills any PostgreSQL program still working
-    /// in the lab's directory (an initdb or pg_basebackup interrupted halfway); returns pids that
-    /// survived SIGKILL (normally none).
+    /// Stops every process (last started first), then kills any PostgreSQL, Redis, nginx or
+    /// backend program still working in the lab's directory (an initdb or pg_basebackup
+    /// interrupted halfway); returns pids that survived SIGKILL (normally none).
     @discardableResult
     public func down() -> [Int32] {
-        let (servers, caches) = lock.withLock { (state.servers, state.caches) }
-        var left: [Int32] = []
-        for c in caches.reversed() { left += c.stop() }
-        for s in servers.reversed() { left += s.stop() }
-        return left + Lab.killTools(in: directory)
+        let state = lock.withLock { self.state }
+        return state.stopAll().left + Lab.killTools(in: directory, backends: state.backends.map(\.program))
     }
 
-    /// SIGKILL to every process working in `directory` whose program is PostgreSQL's or Redis's
-    /// (never a shell that happens to be there); waits up to 5 s; returns the survivors.
-    static func killTools(in directory: String) -> [Int32] {
-        let programs = [(try? PostgreSQLServer.locate()).map { $0 + "/" }, try? RedisServer.locate()].compactMap { $0 }
+    /// SIGKILL to every process working in `directory` whose program is PostgreSQL's, Redis's,
+    /// nginx's or one of `backends` (never a shell that happens to be there, nor this process);
+    /// waits up to 5 s; returns the survivors.
+    static func killTools(in directory: String, backends: [String] = []) -> [Int32] {
+        let programs = [(try? PostgreSQLServer.locate()).map { $0 + "/" }, try? RedisServer.locate(), try? NginxServer.locate()].compactMap { $0 }
+            + backends
+        let me = getpid()
         func strays() -> [Int32] {
             ProcessTable.working(in: directory).filter { pid in
-                guard let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return false }
+                guard pid != me, let exe = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") else { return false }
                 return programs.contains { exe.hasPrefix($0) }
             }
         }
@@ -202,17 +280,8 @@ public final class Lab: @unchecked Sendable {
             throw LabError("no lab in \(dir) (no lab.json there)")
         }
         let state = try recorded(in: dir)
-        var stopped: [String] = []
-        var left: [Int32] = []
-        for c in state.caches.reversed() {
-            if c.process.map({ !$0.live.isEmpty }) ?? false { stopped.append(c.name) }
-            left += c.stop()
-        }
-        for s in state.servers.reversed() {
-            if s.process.map({ !$0.live.isEmpty }) ?? false { stopped.append(s.name) }
-            left += s.stop()
-        }
-        left += killTools(in: dir)
+        var (stopped, left) = state.stopAll()
+        left += killTools(in: dir, backends: state.backends.map(\.program))
         guard left.isEmpty else { throw LabError("pids \(left) survived SIGKILL; see the logs in \(dir)") }
         if remove { try FileManager.default.removeItem(atPath: dir) }
         return stopped

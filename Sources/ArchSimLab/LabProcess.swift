@@ -30,8 +30,9 @@ public struct LabProcess: Codable, Sendable, Equatable {
 
     /// Starts `arguments[0]` (an absolute path) with `arguments`, as `user` when given (through
     /// setpriv: same pid, lower privileges), stdin from /dev/null, stdout and stderr appended to
-    /// `log`, in a new session, with default signal handling, working in `directory` (in its
-    /// parent when it does not exist yet: initdb and pg_basebackup create it).
+    /// `log`, no other descriptor inherited, in a new session, with default signal handling,
+    /// working in `directory` (in its parent when it does not exist yet: initdb and
+    /// pg_basebackup create it).
     public static func spawn(name: String, arguments: [String], as user: LabUser?, log: String, directory: String,
                              environment: [String: String] = [:]) throws -> LabProcess {
         var argv = arguments
@@ -58,6 +59,10 @@ public struct LabProcess: Codable, Sendable, Equatable {
         let exists = FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) && isDirectory.boolValue
         let chdirFailed = archsim_spawn_addchdir(&actions, exists ? directory : (directory as NSString).deletingLastPathComponent)
         guard chdirFailed == 0 else { throw LabError("cannot start \(name) in \(directory): \(String(cString: strerror(chdirFailed)))") }
+        // Nothing else of ours is inherited: a server holding, say, the write end of the pipe
+        // archsim's caller reads would keep that reader waiting for an end of file until it stops.
+        let closeFailed = archsim_spawn_addclosefrom(&actions, 3)
+        guard closeFailed == 0 else { throw LabError("cannot start \(name): closing inherited descriptors is unsupported here (\(String(cString: strerror(closeFailed))))") }
 
         var env = ProcessInfo.processInfo.environment
         for (k, v) in environment { env[k] = v }
@@ -107,6 +112,40 @@ public struct LabProcess: Codable, Sendable, Equatable {
             usleep(20_000)
         } while Date() < end
         return false
+    }
+
+    /// Polls `ready` every `interval` until it says yes. When the process exits first, or
+    /// `timeout` passes, stops it (with `stopSignal`) and throws, naming `what` and quoting its
+    /// log's last lines.
+    public func waitUntilReady(_ what: String, timeout: Double, interval: Duration = .milliseconds(50), stopSignal: Int32 = SIGTERM,
+                               ready: () async -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while true {
+            if !isRunning {
+                stop(signal: stopSignal)
+                throw LabError("\(what) exited while starting:\n\(logTail())")
+            }
+            if await ready() { return }
+            if Date() > deadline {
+                stop(signal: stopSignal)
+                throw LabError("\(what) did not answer within \(Int(timeout)) s:\n\(logTail())")
+            }
+            try await Task.sleep(for: interval)
+        }
+    }
+
+    /// Waits up to `seconds` for our own child to exit; its exit status (0: success), or nil
+    /// when it is still running or was killed by a signal.
+    public func exitStatus(within seconds: Double) -> Int32? {
+        let end = Date().addingTimeInterval(seconds)
+        repeat {
+            var status: Int32 = 0
+            if waitpid(pid, &status, WNOHANG) == pid {
+                return (status & 0x7f) == 0 ? (status >> 8) & 0xff : nil   // WIFEXITED, WEXITSTATUS
+            }
+            usleep(10_000)
+        } while Date() < end
+        return nil
     }
 
     /// The last `lines` lines of the log (for error messages).

@@ -123,22 +123,11 @@ public struct PostgreSQLServer: Codable, Sendable {
                                    directory: dataDirectory)
         process = p
         do { try onSpawn(p) } catch { p.stop(signal: SIGINT); throw error }   // not recorded: never leave it running
-        let deadline = Date().addingTimeInterval(30)
-        while true {
-            if !p.isRunning {
-                p.stop()
-                throw LabError("PostgreSQL (\(name), port \(port)) exited while starting:\n\(p.logTail())")
-            }
-            if let c = try? await connect(timeout: .milliseconds(500)) {
-                let ok = (try? await c.query("SELECT 1", logger: labLogger)) != nil
-                try? await c.close()
-                if ok { return }
-            }
-            if Date() > deadline {
-                p.stop(signal: SIGINT)
-                throw LabError("PostgreSQL (\(name), port \(port)) did not answer within 30 s:\n\(p.logTail())")
-            }
-            try await Task.sleep(for: .milliseconds(100))
+        try await p.waitUntilReady("PostgreSQL (\(name), port \(port))", timeout: 30, interval: .milliseconds(100), stopSignal: SIGINT) {
+            guard let c = try? await connect(timeout: .milliseconds(500)) else { return false }
+            let ok = (try? await c.query("SELECT 1", logger: labLogger)) != nil
+            try? await c.close()
+            return ok
         }
     }
 

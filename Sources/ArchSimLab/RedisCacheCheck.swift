@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
 import ArchSimKernel
 import Foundation
 

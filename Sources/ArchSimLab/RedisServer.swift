@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
 import Foundation
 
 /// The settings of one Redis server of the lab, in redis.conf's words.
@@ -49,20 +50,9 @@ public struct RedisServer: Codable, Sendable {
         ], as: user, log: directory + ".log", directory: directory)
         process = p
         do { try onSpawn(p) } catch { p.stop(); throw error }   // not recorded: never leave it running
-        let deadline = Date().addingTimeInterval(10)
         let port = self.port
-        while true {
-            if !p.isRunning {
-                p.stop()
-                throw LabError("Redis (\(name), port \(port)) exited while starting:\n\(p.logTail())")
-            }
-            let pong = try? await RedisClient.withConnection(port: port) { try await $0.command(["PING"]).text }
-            if pong == "PONG" { return }
-            if Date() > deadline {
-                p.stop()
-                throw LabError("Redis (\(name), port \(port)) did not answer within 10 s:\n\(p.logTail())")
-            }
-            try await Task.sleep(for: .milliseconds(50))
+        try await p.waitUntilReady("Redis (\(name), port \(port))", timeout: 10) {
+            (try? await RedisClient.withConnection(port: port) { try await $0.command(["PING"]).text }) == "PONG"
         }
     }
 

@@ -39,3 +39,13 @@ int archsim_spawn_addchdir(void *actions, const char *path) {
 #include <errno.h>
 int archsim_spawn_addchdir(void *actions, const char *path) { (void)actions; (void)path; return ENOSYS; }
 #endif
+
+#if defined(__linux__) && defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
+#include <spawn.h>
+int archsim_spawn_addclosefrom(void *actions, int from) {
+    return posix_spawn_file_actions_addclosefrom_np((posix_spawn_file_actions_t *)actions, from);
+}
+#else
+#include <errno.h>
+int archsim_spawn_addclosefrom(void *actions, int from) { (void)actions; (void)from; return ENOSYS; }
+#endif

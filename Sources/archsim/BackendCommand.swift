@@ -73,20 +73,80 @@ struct BackendServe: ParsableCommand {
         GET /cart?user_id=, POST /orders, GET /orders/{id}, POST /payments, GET /replication (log positions and \
         measured lag), GET /cache (hit ratio). Add ?consistency=strong to a GET to read the primary. The \
         catalogue is created in --dir on first start.
+
+        With --storage postgres://USER@HOST:PORT/DB the data lives in that PostgreSQL server instead \
+        (the catalogue is created there on first start; --dir, --replicas, --synchronous and --readers \
+        are SQLite's and ignored), reads go round robin to the --replica servers (streaming replicas \
+        of it), and --cache chooses the product cache: in-process (default), none, or redis://HOST:PORT. \
+        `archsim lab up --step N` starts such backends behind nginx.
         """)
 
     @Option(help: "TCP port (0: any free port).")
     var port: Int = 8080
     @OptionGroup var backend: BackendOptions
+    @Option(help: ArgumentHelp("Where the data lives: sqlite (embedded, in --dir) or a PostgreSQL server's postgres:// URL.", valueName: "sqlite|url"))
+    var storage: String = "sqlite"
+    @Option(name: .customLong("replica"), help: ArgumentHelp("A streaming replica of the PostgreSQL primary that serves reads (repeatable).", valueName: "url"))
+    var replicaURLs: [String] = []
+    @Option(help: ArgumentHelp("Product cache with PostgreSQL storage: in-process, none, or redis://HOST:PORT.", valueName: "kind"))
+    var cache: String = "in-process"
+    @Option(help: ArgumentHelp("Seconds a cached product lives (PostgreSQL storage); none: until evicted or invalidated.", valueName: "s"))
+    var cacheTTL: String = "none"
+    @Option(help: "Connections to each PostgreSQL server (the pool's size).")
+    var connections: Int = 10
 
     func validate() throws {
         if port < 0 || port > 65535 { throw ValidationError("--port must be in 0...65535, got \(port)") }
+        if storage == "sqlite" {
+            if !replicaURLs.isEmpty { throw ValidationError("--replica needs --storage postgres://…; SQLite's replicas are --replicas N") }
+            if cache != "in-process" { throw ValidationError("--cache \(cache) needs --storage postgres://…; the SQLite backend's cache is in-process") }
+            if cacheTTL != "none" { throw ValidationError("--cache-ttl needs --storage postgres://…") }
+        } else {
+            do { _ = try postgresConfiguration() } catch let e as BackendSetupError { throw ValidationError(e.message) }
+        }
+        if !(1...1000).contains(connections) { throw ValidationError("--connections must be in 1...1000, got \(connections)") }
+    }
+
+    /// The PostgreSQL shop's settings from the options (a sentence when one is malformed).
+    func postgresConfiguration() throws -> PostgreSQLShop.Configuration {
+        let primary = try PostgreSQLAddress(parsing: storage)
+        let replicas = try replicaURLs.map(PostgreSQLAddress.init(parsing:))
+        let choice: PostgreSQLShop.Configuration.Cache
+        switch cache {
+        case "in-process": choice = .inProcess(capacity: backend.cacheCapacity, eviction: EvictionPolicy(rawValue: backend.eviction) ?? .lru)
+        case "none": choice = .none
+        default:
+            guard cache.hasPrefix("redis://") else { throw BackendSetupError(message: "--cache: expected in-process, none or redis://HOST:PORT, got \(cache)") }
+            choice = .redis(try RedisAddress(parsing: cache))
+        }
+        var ttl: Double?
+        if cacheTTL != "none" {
+            guard let t = Double(cacheTTL), t > 0, t.isFinite else { throw BackendSetupError(message: "--cache-ttl: expected seconds > 0 or none, got \(cacheTTL)") }
+            ttl = t
+        }
+        return PostgreSQLShop.Configuration(primary: primary, replicas: replicas, connections: connections,
+                                            catalogue: CatalogueSpec(products: backend.products, users: backend.users, seed: backend.catalogueSeed),
+                                            cache: choice, cacheTTL: ttl)
     }
 
     func run() throws {
-        try backend.preflight()
         let config = backend.configuration(port: port)
         let hostText = config.host.contains(":") ? "[\(config.host)]" : config.host
+        if storage != "sqlite" {
+            try checkListenAddress(backend.host, option: "--host")
+            let pg = try postgresConfiguration()
+            try runBlocking {
+                let shop = try await PostgreSQLShop.open(pg)
+                if let s = shop.catalogueCreationSeconds {
+                    say(String(format: "created the catalogue (%d products, %d users) in PostgreSQL in %.2f s", pg.catalogue.products, pg.catalogue.users, s))
+                }
+                try await Backend.serve(shop, config, onRunning: { port in
+                    say("archsim backend listening on http://\(hostText):\(port) (PostgreSQL \(pg.primary), \(pg.replicas.count) replicas, cache \(shop.cacheKind)); Ctrl-C stops it")
+                })
+            }
+            return
+        }
+        try backend.preflight()
         try runBlocking {
             try await Backend.serve(config, onOpened: { shop in
                 if let s = shop.catalogueCreationSeconds {

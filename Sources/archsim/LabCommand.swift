@@ -10,7 +10,7 @@ import Foundation
 struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
-        abstract: "Start and stop real servers (PostgreSQL, Redis) on loopback and check their mechanisms against theory.",
+        abstract: "Start and stop the article's architectures for real (PostgreSQL, Redis, nginx, backend processes) on loopback, and check their mechanisms against theory.",
         subcommands: [LabUp.self, LabDown.self, LabCheck.self])
 }
 
@@ -21,49 +21,94 @@ let defaultLabDirectory = "/tmp/archsim-lab-\(getuid())"
 struct LabUp: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Start the lab's servers and leave them running (stop them with `archsim lab down`).",
+        abstract: "Start an evolution step of the article as real processes and leave them running (stop them with `archsim lab down`).",
         discussion: """
-        The database of step 1 of the article's evolution: PostgreSQL (Debian's package) on 127.0.0.1 \
-        at a free port, data in --dir, run as the `postgres` user when archsim runs as root. Prints the \
-        settings and how to connect. Ctrl-C while starting stops what has started. Not built yet: the \
-        backend process over it (step 1's other half), nginx in front of N backend processes (step 2), \
-        Redis as the backend's cache (step 4) and replicas serving its reads (step 5).
+        The real counterpart of scenarios/evolution/0N-*.yaml, on 127.0.0.1 at free ports, in --dir, run as \
+        the `postgres` user when archsim runs as root. Step 1 (monolith): one backend process (archsim \
+        backend serve --storage postgres://…) over PostgreSQL. Step 2 (cluster): nginx, round robin with \
+        proxy_next_upstream error, in front of --backends processes. Step 4 (cache): plus Redis as their \
+        cache-aside product cache, invalidated by orders, entries expiring after --cache-ttl. Step 5 \
+        (read-write split): plus --replicas streaming replicas of PostgreSQL serving reads; writes and \
+        strong reads go to the primary. Step 3 (the vertical split) has no process of its own: the \
+        backend's route groups are the services. Prints where to send requests and every setting, and \
+        writes them to DIR/settings.csv. Ctrl-C while starting stops what has started. All processes \
+        share this machine's cores.
         """)
 
-    @Option(help: "Evolution step. Only 1 (its PostgreSQL server) is built.")
+    @Option(help: "Evolution step: 1, 2, 4 or 5.")
     var step: Int = 1
     @Option(name: .customLong("dir"), help: ArgumentHelp("Lab directory (created).", valueName: "dir"))
     var directory: String = defaultLabDirectory
+    @Option(help: "Backend processes behind nginx (steps 2, 4, 5; default 2; step 1 has one).")
+    var backends: Int?
+    @Option(help: "Streaming replicas serving reads (step 5; default 1).")
+    var replicas: Int?
+    @Option(help: "Products in the seeded catalogue (created in PostgreSQL by the first backend).")
+    var products: Int = 100_000
+    @Option(help: "Users in the seeded catalogue.")
+    var users: Int = 1_000_000
+    @Option(help: "Connections each backend opens at most to each PostgreSQL server.")
+    var connections: Int = 10
+    @Option(help: ArgumentHelp("Seconds a product lives in Redis (steps 4, 5).", valueName: "s"))
+    var cacheTTL: Double = 60
     @Option(help: "PostgreSQL shared_buffers.")
     var sharedBuffers: String = "128MB"
     @Option(help: "PostgreSQL max_connections.")
     var maxConnections: Int = 100
     @Option(help: "PostgreSQL synchronous_commit: on or off.")
     var synchronousCommit: String = "on"
+    @Option(help: "Redis maxmemory (steps 4, 5).")
+    var redisMaxmemory: String = "64mb"
+    @Option(help: "nginx worker_processes (steps 2, 4, 5).")
+    var nginxWorkers: Int = 1
 
     func validate() throws {
-        guard step == 1 else {
-            throw ValidationError("--step \(step): only step 1's PostgreSQL server is built; nginx, Redis and replicas in front of and behind backend processes (steps 2, 4, 5) are not yet")
-        }
+        if let why = LabStep.unavailable(step) { throw ValidationError("--step \(step): \(why)") }
         guard ["on", "off"].contains(synchronousCommit) else { throw ValidationError("--synchronous-commit: expected on or off, got \(synchronousCommit)") }
         guard (1...10_000).contains(maxConnections) else { throw ValidationError("--max-connections must be in 1...10000") }
+        if let backends, !(1...32).contains(backends) { throw ValidationError("--backends must be in 1...32, got \(backends)") }
+        if let replicas, !(0...4).contains(replicas) { throw ValidationError("--replicas must be in 0...4, got \(replicas)") }
+        guard products >= 1, users >= 1 else { throw ValidationError("--products and --users must be at least 1") }
+        guard (1...1000).contains(connections) else { throw ValidationError("--connections must be in 1...1000, got \(connections)") }
+        guard cacheTTL > 0, cacheTTL.isFinite else { throw ValidationError("--cache-ttl must be a positive number of seconds") }
+        guard (1...64).contains(nginxWorkers) else { throw ValidationError("--nginx-workers must be in 1...64") }
+        if step == 1 && backends != nil { throw ValidationError("--backends: step 1 is one backend process; nginx and more backends are step 2") }
+        if step < 5 && replicas != nil { throw ValidationError("--replicas: replicas serving reads are step 5") }
     }
 
     func run() throws {
-        var settings = PostgreSQLSettings()
-        settings.sharedBuffers = sharedBuffers
-        settings.maxConnections = maxConnections
-        settings.superuserReservedConnections = min(3, maxConnections - 1)
-        settings.synchronousCommit = synchronousCommit
+        var plan = LabStep(number: step, backends: backends, replicas: replicas)
+        plan.catalogueProducts = products
+        plan.catalogueUsers = users
+        plan.connections = connections
+        plan.cacheTTL = cacheTTL
+        plan.postgres.sharedBuffers = sharedBuffers
+        plan.postgres.maxConnections = maxConnections
+        plan.postgres.superuserReservedConnections = min(3, maxConnections - 1)
+        plan.postgres.synchronousCommit = synchronousCommit
+        plan.redis.maxMemory = redisMaxmemory
+        plan.nginx.workers = nginxWorkers
+        let program = try archsimExecutable()
         let lab = try labOrInputError { try Lab(directory: directory) }
         let interrupts = stopOnInterrupt(lab)
         defer { interrupts.forEach { $0.cancel() } }
-        let chosen = settings
-        let server = try runLab(lab) { try await lab.startPostgreSQL(name: "primary", settings: chosen) }
-        say("PostgreSQL up: postgresql://\(PostgreSQLServer.role)@127.0.0.1:\(server.port)/postgres (pid \(server.process?.pid ?? 0), data in \(server.dataDirectory), log \(server.dataDirectory).log)")
-        for (k, v) in settings.entries { say("  \(k) = \(v)") }
+        let chosen = plan
+        say("step \(step) (\(plan.scenario)): starting in \(lab.directory)")
+        let running = try runLab(lab) { try await chosen.up(lab: lab, program: program) { say("  up: \($0)") } }
+        let table = plan.settingsTable(running: running)
+        try AtomicFile.write(table.text, to: lab.directory + "/settings.csv")
+        for row in table.rows { say("  \(row[0]) \(row[1]) = \(row[2])") }
+        say("send requests to \(running.entryURL) (GET /health, /products/{id}, POST /orders, …); settings in \(lab.directory)/settings.csv")
         say("stop it with: archsim lab down --dir \(lab.directory)")
     }
+}
+
+/// This archsim's executable (what the lab's backend processes run).
+func archsimExecutable() throws -> String {
+    guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
+        throw InputError(description: "cannot tell where this archsim executable is (/proc/self/exe)")
+    }
+    return path
 }
 
 struct LabDown: ParsableCommand {

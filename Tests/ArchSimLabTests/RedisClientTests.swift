@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
 import ArchSimLab
 import Foundation
 import XCTest
@@ -59,5 +60,32 @@ final class RedisClientTests: XCTestCase {
             let afterError = try await c.command(["PING"]).text
             XCTAssertEqual(afterError, "PONG", "the connection stays usable after an error answer")
         }
+    }
+
+    func testOneClientPipelinesCommandsFromManyTasksAndFailsThemWhenRedisGoes() async throws {
+        let dir = NSTemporaryDirectory() + "archsim-redis-pipe-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = try Lab(directory: dir)
+        defer { lab.down() }
+        let redis = try await lab.startRedis(name: "redis", settings: RedisSettings())
+        let client = try await RedisClient.connect(port: redis.port)
+        // 400 tasks on one connection: each answer reaches the command that asked for it.
+        let wrong = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<400 {
+                group.addTask {
+                    try await client.set("key\(i)", "value\(i)")
+                    let back = try await client.get("key\(i)").map { String(decoding: $0, as: UTF8.self) }
+                    return back == "value\(i)" ? 0 : 1
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        XCTAssertEqual(wrong, 0, "answers paired with their commands")
+        XCTAssertEqual(lab.down(), [])
+        do {
+            _ = try await client.get("key1")
+            XCTFail("a command to a stopped server must fail, not wait")
+        } catch {}
+        await client.close()
     }
 }

@@ -20,4 +20,8 @@ int archsim_getaffinity(int *cores, int capacity);
 /// the spawned process starts in `path`. Returns 0 or an errno value (ENOSYS where unsupported).
 int archsim_spawn_addchdir(void *actions, const char *path);
 
+/// posix_spawn_file_actions_addclosefrom_np (glibc ≥ 2.34) for `actions`: every descriptor from
+/// `from` up is closed in the spawned process. Returns 0 or an errno value (ENOSYS where unsupported).
+int archsim_spawn_addclosefrom(void *actions, int from);
+
 #endif

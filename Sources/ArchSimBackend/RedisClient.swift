@@ -94,48 +94,65 @@ public struct RESPError: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// A small Redis client over SwiftNIO: one connection, commands answered in order (RESP2 arrays
-/// of bulk strings). GET, SET with a TTL, DEL, INFO; ``command(_:)`` for the rest. One task uses
-/// a client (one command at a time; a task per connection for concurrency). Scoped, as NIO's
-/// async channels are: ``withConnection(host:port:_:)`` connects, runs the body, and closes.
-public final class RedisClient {
-    private var inbound: NIOAsyncChannelInboundStream<RESPValue>.AsyncIterator
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+/// A small Redis client over SwiftNIO: one connection, pipelined. Commands may be sent from
+/// any number of tasks at once; Redis answers them in the order they arrived, and the pipeline
+/// handler hands each answer to the command at the head of its queue. GET, SET with a TTL, DEL,
+/// INFO; ``command(_:)`` for the rest. ``connect(host:port:)`` gives a long-lived client (the
+/// backend's cache) to ``close()``; ``withConnection(host:port:_:)`` a scoped one.
+public final class RedisClient: Sendable {
+    private let channel: any Channel
+
+    /// Connects to host:port (TCP_NODELAY: each command leaves at once).
+    public static func connect(host: String = "127.0.0.1", port: Int) async throws -> RedisClient {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(RESPPipeline())
+                }
+            }
+            .connect(host: host, port: port).get()
+        return RedisClient(channel: channel)
+    }
 
     /// Connects to host:port, runs `body` with the client, closes the connection.
     public static func withConnection<T: Sendable>(host: String = "127.0.0.1", port: Int,
                                                    _ body: (RedisClient) async throws -> T) async throws -> T {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(RESPDecoder()))
-                    return try NIOAsyncChannel<RESPValue, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
-        return try await channel.executeThenClose { inbound, outbound in
-            try await body(RedisClient(inbound: inbound.makeAsyncIterator(), outbound: outbound))
+        let client = try await connect(host: host, port: port)
+        do {
+            let value = try await body(client)
+            await client.close()
+            return value
+        } catch {
+            await client.close()
+            throw error
         }
     }
 
-    private init(inbound: NIOAsyncChannelInboundStream<RESPValue>.AsyncIterator, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>) {
-        self.inbound = inbound
-        self.outbound = outbound
-    }
+    private init(channel: any Channel) { self.channel = channel }
+
+    /// Closes the connection; commands still waiting fail.
+    public func close() async { try? await channel.close() }
 
     /// Sends `arguments` as one command and returns the answer; a RESP error answer is thrown.
     public func command(_ arguments: [String]) async throws -> RESPValue {
-        var buffer = ByteBuffer()
+        var buffer = channel.allocator.buffer(capacity: 16 + arguments.reduce(0) { $0 + $1.utf8.count + 16 })
         buffer.writeString("*\(arguments.count)\r\n")
         for a in arguments {
             buffer.writeString("$\(a.utf8.count)\r\n")
             buffer.writeString(a)
             buffer.writeString("\r\n")
         }
-        try await outbound.write(buffer)
-        guard let answer = try await inbound.next() else { throw RESPError("the Redis server closed the connection") }
-        if case .error(let message) = answer { throw RESPError(message) }
-        return answer
+        let answer = channel.eventLoop.makePromise(of: RESPValue.self)
+        // A write that fails (the connection is closed) fails the command: a closed channel has
+        // no pipeline left to answer it. A second completion of a promise is ignored by NIO.
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { answer.fail($0) }
+        channel.writeAndFlush(RESPPipeline.Command(bytes: buffer, answer: answer), promise: written)
+        let value = try await answer.futureResult.get()
+        if case .error(let message) = value { throw RESPError(message) }
+        return value
     }
 
     /// The value of `key`, nil when absent (a miss).
@@ -153,7 +170,11 @@ public final class RedisClient {
 
     /// Deletes keys; how many existed.
     @discardableResult
-    public func del(_ keys: String...) async throws -> Int {
+    public func del(_ keys: String...) async throws -> Int { try await del(keys) }
+
+    /// Deletes keys; how many existed.
+    @discardableResult
+    public func del(_ keys: [String]) async throws -> Int {
         guard case .integer(let n) = try await command(["DEL"] + keys) else { throw RESPError("DEL: not an integer") }
         return Int(n)
     }
@@ -167,5 +188,59 @@ public final class RedisClient {
             fields[String(line[..<colon])] = String(line[line.index(after: colon)...])
         }
         return fields
+    }
+}
+
+/// Pairs answers with commands: each command written queues its promise; each value decoded
+/// answers the oldest. When the connection fails or closes, every command waiting fails.
+final class RESPPipeline: ChannelDuplexHandler {
+    typealias InboundIn = RESPValue
+    typealias OutboundIn = Command
+    typealias OutboundOut = ByteBuffer
+
+    struct Command: Sendable {
+        var bytes: ByteBuffer
+        var answer: EventLoopPromise<RESPValue>
+    }
+
+    private var waiting = CircularBuffer<EventLoopPromise<RESPValue>>()
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let command = unwrapOutboundIn(data)
+        guard context.channel.isActive else {
+            command.answer.fail(RESPError("the connection to the Redis server is closed"))
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        waiting.append(command.answer)
+        // A failed write breaks the pairing of answers with commands: close, failing them all.
+        let written = context.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { [channel = context.channel] _ in channel.close(promise: nil) }
+        written.futureResult.cascade(to: promise)
+        context.write(wrapOutboundOut(command.bytes), promise: written)
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let value = unwrapInboundIn(data)
+        guard let answer = waiting.popFirst() else {
+            failAll(RESPError("the Redis server sent an answer no command was waiting for"))
+            context.close(promise: nil)
+            return
+        }
+        answer.succeed(value)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        failAll(error)
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        failAll(RESPError("the Redis server closed the connection"))
+        context.fireChannelInactive()
+    }
+
+    private func failAll(_ error: any Error) {
+        while let answer = waiting.popFirst() { answer.fail(error) }
     }
 }
