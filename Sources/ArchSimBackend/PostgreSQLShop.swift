@@ -98,7 +98,7 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
     public let catalogueCreationSeconds: Double?
     static let logger: Logger = {
         var l = Logger(label: "archsim.backend.postgres")
-        l.logLevel = .warning
+        l.logLevel = .error   // not the pool's warning that a lease came before run() had started
         return l
     }()
 
@@ -112,6 +112,9 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
     /// none (one backend process does it, the others wait on an advisory lock), then waits
     /// (up to 60 s) until every replica has it too.
     public static func open(_ c: Configuration) async throws -> PostgreSQLShop {
+        // The pool retries a server it cannot reach for ever: first one plain connection to
+        // each, so that a wrong address or a stopped server is a sentence within 10 s.
+        for a in [c.primary] + c.replicas { try await probe(a) }
         func client(_ a: PostgreSQLAddress) -> PostgresClient {
             var config = PostgresClient.Configuration(host: a.host, port: a.port, username: a.user, password: a.password,
                                                       database: a.database, tls: .disable)
@@ -150,6 +153,22 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
 
     /// none, in-process or redis.
     public var cacheKind: String { cache.kind }
+
+    /// Connects to `a` once (10 s at most) and closes; a ``BackendSetupError`` saying why not.
+    static func probe(_ a: PostgreSQLAddress) async throws {
+        var config = PostgresConnection.Configuration(host: a.host, port: a.port, username: a.user, password: a.password,
+                                                      database: a.database, tls: .disable)
+        config.options.connectTimeout = .seconds(10)
+        do {
+            let connection = try await PostgresConnection.connect(on: PostgresClient.defaultEventLoopGroup.next(), configuration: config,
+                                                                  id: 0, logger: logger)
+            try await connection.close()
+        } catch let e as PSQLError {
+            throw BackendSetupError(message: "cannot connect to PostgreSQL at \(a): \(e.serverInfo == nil ? "\(e.code)\(e.underlying.map { " (\($0))" } ?? "")" : describe(e))")
+        } catch {
+            throw BackendSetupError(message: "cannot connect to PostgreSQL at \(a): \(error)")
+        }
+    }
 
     public func close() async throws {
         if case .redis(let client, _, _) = cache { await client.close() }

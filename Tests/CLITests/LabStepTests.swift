@@ -84,6 +84,18 @@ final class LabStepTests: XCTestCase {
         XCTAssertTrue(b.stderr.contains("step 2"), b.stderr)
     }
 
+    func testTheBackendRefusesAStorageItCannotUseWithASentence() throws {
+        let closed = try CLI.run(["backend", "serve", "--port", "0", "--storage", "postgres://archsim@127.0.0.1:1/postgres"])
+        XCTAssertEqual(closed.status, 2)
+        XCTAssertTrue(closed.stderr.contains("cannot connect to PostgreSQL at postgres://archsim@127.0.0.1:1/postgres"), closed.stderr)
+        let scheme = try CLI.run(["backend", "serve", "--port", "0", "--storage", "mysql://root@127.0.0.1/shop"])
+        XCTAssertEqual(scheme.status, 2)
+        XCTAssertTrue(scheme.stderr.contains("expected postgres://USER@HOST:PORT/DATABASE"), scheme.stderr)
+        let cache = try CLI.run(["backend", "serve", "--port", "0", "--cache", "redis://127.0.0.1:6379"])
+        XCTAssertEqual(cache.status, 2)
+        XCTAssertTrue(cache.stderr.contains("needs --storage postgres"), cache.stderr)
+    }
+
     // MARK: Helpers
 
     func send(_ method: String, _ url: String, _ body: Any?) throws -> (Int, [String: Any]) {
