@@ -55,6 +55,9 @@ struct ErrorMiddleware: RouterMiddleware {
         } catch let e as DatabaseError {
             context.logger.error("storage error: \(e)")
             return Self.response(ShopError(503, "unavailable", "storage busy, retry"))
+        } catch let e as PSQLError where e.serverInfo?[.sqlState]?.hasPrefix("22") == true {
+            // Data exceptions (a NUL byte in a text, a number out of range): the request's fault.
+            return Self.response(.badRequest("\(e.serverInfo?[.message] ?? "invalid value")"))
         } catch let e as PSQLError {
             // PostgreSQL refused or failed (too many clients, a lost connection, a serialisation failure).
             context.logger.error("PostgreSQL error: \(PostgreSQLShop.describe(e))")

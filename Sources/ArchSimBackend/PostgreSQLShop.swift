@@ -58,7 +58,9 @@ public struct RedisAddress: Sendable, Equatable, CustomStringConvertible {
 /// Orders lock the rows of their products (`SELECT … FOR UPDATE`, in product order, so two
 /// orders never wait on each other in a cycle): stock never goes negative, and concurrent
 /// orders of one product queue on its row lock, as the simulator's `lock: row` models. A
-/// repeated idempotency key returns the first order (a unique index on the key decides a race).
+/// repeated idempotency key returns the first order: requests with one key queue on an advisory
+/// lock of the key, and a unique index on it stays the last word. A cart's checkout and changes
+/// to it queue on the user's row lock.
 ///
 /// A replica may lag: a product read from one just after an order can be older than the
 /// primary, and set into the cache after the order's invalidation; the TTL bounds how long
@@ -138,7 +140,8 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
                 cache = .inProcess(ProductCache(capacity: capacity, eviction: eviction, ttl: c.cacheTTL.map { Int64($0 * 1e9) },
                                                 seed: c.catalogue.seed), Counters())
             case .redis(let a):
-                do { cache = .redis(try await RedisClient.connect(host: a.host, port: a.port), ttl: c.cacheTTL, Counters()) } catch {
+                do { cache = .redis(RedisLink(address: a, client: try await RedisClient.connect(host: a.host, port: a.port, timeout: RedisLink.timeout)),
+                                    ttl: c.cacheTTL, Counters()) } catch {
                     throw BackendSetupError(message: "cannot reach the Redis cache at \(a): \(error)")
                 }
             }
@@ -171,7 +174,7 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
     }
 
     public func close() async throws {
-        if case .redis(let client, _, _) = cache { await client.close() }
+        if case .redis(let link, _, _) = cache { await link.close() }
         running.cancel()
         _ = await running.value
     }
@@ -418,7 +421,7 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
             throw ShopError.badRequest("quantity: expected 1...\(Shop.maxQuantity), got \(quantity)")
         }
         return try await write { c in
-            guard try await Self.exists("SELECT 1 FROM users WHERE id = \(userID)", c) else { throw ShopError.notFound("no user \(userID)") }
+            guard try await Self.exists("SELECT 1 FROM users WHERE id = \(userID) FOR UPDATE", c) else { throw ShopError.notFound("no user \(userID)") }
             guard try await Self.exists("SELECT 1 FROM products WHERE id = \(productID)", c) else { throw ShopError.notFound("no product \(productID)") }
             let most = Shop.maxQuantity
             var total = quantity
@@ -453,6 +456,9 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
     private func place(userID: Int64, wanted: [(Int64, Int64)]?, idempotencyKey: String?, now: Int64) async throws -> Shop.PlacedOrder {
         try await write { c in
             if let key = idempotencyKey {
+                // Requests with one key queue here until the first commits, so a retry finds its
+                // order before it could take (and be refused) the stock that order took.
+                try await c.query("SELECT pg_advisory_xact_lock(hashtextextended(\(key), 0))", logger: Self.logger)
                 var found: Int64?
                 for try await id in try await c.query("SELECT id FROM orders WHERE idempotency_key = \(key)", logger: Self.logger).decode(Int64.self) { found = id }
                 if let found {
@@ -462,7 +468,9 @@ public final class PostgreSQLShop: ShopOperations, @unchecked Sendable {
                     return Shop.PlacedOrder(order: existing, duplicate: true, seq: 0)
                 }
             }
-            guard try await Self.exists("SELECT 1 FROM users WHERE id = \(userID)", c) else { throw ShopError.notFound("no user \(userID)") }
+            // The user's row lock serialises a user's cart changes with its checkout (SQLite's
+            // single writer did): an item added meanwhile is neither lost nor ordered twice.
+            guard try await Self.exists("SELECT 1 FROM users WHERE id = \(userID) FOR UPDATE", c) else { throw ShopError.notFound("no user \(userID)") }
             var quantities: [(Int64, Int64)]
             if let wanted {
                 quantities = wanted
@@ -571,12 +579,43 @@ extension PostgreSQLShop {
         var values: (gets: Int, hits: Int, errors: Int) { lock.withLock { (gets, hits, errors) } }
     }
 
+    /// The backend's connection to Redis, made again (at most once a second) after it closed:
+    /// Redis restarted, or a command was not answered within ``timeout``. While there is none,
+    /// the cache is skipped.
+    final class RedisLink: @unchecked Sendable {
+        static let timeout = TimeAmount.seconds(1)
+        let address: RedisAddress
+        private let lock = NSLock()
+        private var client: RedisClient
+        private var retryAt: Int64 = 0
+
+        init(address: RedisAddress, client: RedisClient) { self.address = address; self.client = client }
+
+        /// An open connection, or nil while Redis cannot be reached.
+        func current() async -> RedisClient? {
+            let now = monotonicNanoseconds()
+            let (open, tryAgain): (RedisClient?, Bool) = lock.withLock {
+                if client.isOpen { return (client, false) }
+                guard now >= retryAt else { return (nil, false) }
+                retryAt = now + 1_000_000_000   // one reconnect at a time, at most once a second
+                return (nil, true)
+            }
+            if let open { return open }
+            guard tryAgain, let fresh = try? await RedisClient.connect(host: address.host, port: address.port, timeout: Self.timeout) else { return nil }
+            lock.withLock { client = fresh }
+            return fresh
+        }
+
+        func close() async { await lock.withLock { client }.close() }
+    }
+
     /// The product cache in front of PostgreSQL. A Redis failure counts as a miss (the read goes
-    /// to the database) and as an error: the cache speeds the shop up but never stops it.
+    /// to the database) and as an error: the cache speeds the shop up but never stops it (each
+    /// command has ``RedisLink/timeout`` to answer; the link reconnects after a failure).
     enum CacheAside: Sendable {
         case none
         case inProcess(ProductCache, Counters)
-        case redis(RedisClient, ttl: Double?, Counters)
+        case redis(RedisLink, ttl: Double?, Counters)
 
         static func key(_ id: Int64) -> String { "product:\(id)" }
 
@@ -598,8 +637,9 @@ extension PostgreSQLShop {
                 let found = cache.get(id)
                 counters.count(hit: found != nil)
                 return found
-            case .redis(let client, _, let counters):
+            case .redis(let link, _, let counters):
                 do {
+                    guard let client = await link.current() else { throw RESPError("no connection to Redis") }
                     let bytes = try await client.get(Self.key(id))
                     let found = try bytes.map { try JSONDecoder().decode(Catalogue.Product.self, from: Data($0)) }
                     counters.count(hit: found != nil)
@@ -617,9 +657,12 @@ extension PostgreSQLShop {
             switch self {
             case .none: return
             case .inProcess(let cache, _): cache.set(product)
-            case .redis(let client, let ttl, let counters):
+            case .redis(let link, let ttl, let counters):
                 guard let json = try? JSONEncoder().encode(product) else { return }
-                do { try await client.set(Self.key(product.id), String(decoding: json, as: UTF8.self), ttl: ttl) } catch { counters.fail() }
+                do {
+                    guard let client = await link.current() else { throw RESPError("no connection to Redis") }
+                    try await client.set(Self.key(product.id), String(decoding: json, as: UTF8.self), ttl: ttl)
+                } catch { counters.fail() }
             }
         }
 
@@ -627,8 +670,11 @@ extension PostgreSQLShop {
             switch self {
             case .none: return
             case .inProcess(let cache, _): cache.delete(id)
-            case .redis(let client, _, let counters):
-                do { try await client.del([Self.key(id)]) } catch { counters.fail() }
+            case .redis(let link, _, let counters):
+                do {
+                    guard let client = await link.current() else { throw RESPError("no connection to Redis") }
+                    try await client.del([Self.key(id)])
+                } catch { counters.fail() }
             }
         }
 
@@ -641,10 +687,10 @@ extension PostgreSQLShop {
                 let s = cache.stats()
                 return CacheStatus(kind: kind, gets: g, hits: h, hitRatio: g > 0 ? Double(h) / Double(g) : 0, errors: e,
                                    server: ["entries": "\(s.entries)", "capacity": "\(s.capacity)", "evictions": "\(s.evictions)"])
-            case .redis(let client, _, let counters):
+            case .redis(let link, _, let counters):
                 let (g, h, e) = counters.values
                 var server: [String: String]?
-                if let info = try? await client.info() {
+                if let client = await link.current(), let info = try? await client.info() {
                     let wanted = ["keyspace_hits", "keyspace_misses", "evicted_keys", "expired_keys", "used_memory", "maxmemory",
                                   "maxmemory_policy", "redis_version", "db0"]
                     server = info.filter { wanted.contains($0.key) }

@@ -101,10 +101,15 @@ public struct RESPError: Error, CustomStringConvertible {
 /// backend's cache) to ``close()``; ``withConnection(host:port:_:)`` a scoped one.
 public final class RedisClient: Sendable {
     private let channel: any Channel
+    private let timeout: TimeAmount?
 
-    /// Connects to host:port (TCP_NODELAY: each command leaves at once).
-    public static func connect(host: String = "127.0.0.1", port: Int) async throws -> RedisClient {
+    /// Connects to host:port (TCP_NODELAY: each command leaves at once). With `timeout`, the
+    /// connection must be made, and each command answered, within it; a command that is not
+    /// fails, and the connection closes (the answers of later commands could no longer be
+    /// paired with them), failing every command waiting on it.
+    public static func connect(host: String = "127.0.0.1", port: Int, timeout: TimeAmount? = nil) async throws -> RedisClient {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(timeout ?? .seconds(10))
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -113,7 +118,7 @@ public final class RedisClient: Sendable {
                 }
             }
             .connect(host: host, port: port).get()
-        return RedisClient(channel: channel)
+        return RedisClient(channel: channel, timeout: timeout)
     }
 
     /// Connects to host:port, runs `body` with the client, closes the connection.
@@ -130,10 +135,13 @@ public final class RedisClient: Sendable {
         }
     }
 
-    private init(channel: any Channel) { self.channel = channel }
+    private init(channel: any Channel, timeout: TimeAmount?) { self.channel = channel; self.timeout = timeout }
 
     /// Closes the connection; commands still waiting fail.
     public func close() async { try? await channel.close() }
+
+    /// Whether the connection is still open (it closes when Redis goes, or a command times out).
+    public var isOpen: Bool { channel.isActive }
 
     /// Sends `arguments` as one command and returns the answer; a RESP error answer is thrown.
     public func command(_ arguments: [String]) async throws -> RESPValue {
@@ -150,6 +158,14 @@ public final class RedisClient: Sendable {
         let written = channel.eventLoop.makePromise(of: Void.self)
         written.futureResult.whenFailure { answer.fail($0) }
         channel.writeAndFlush(RESPPipeline.Command(bytes: buffer, answer: answer), promise: written)
+        if let timeout {
+            let channel = self.channel
+            let deadline = channel.eventLoop.scheduleTask(in: timeout) {
+                answer.fail(RESPError("no answer from Redis within \(timeout.nanoseconds / 1_000_000) ms"))
+                channel.close(promise: nil)
+            }
+            answer.futureResult.whenComplete { _ in deadline.cancel() }
+        }
         let value = try await answer.futureResult.get()
         if case .error(let message) = value { throw RESPError(message) }
         return value

@@ -13,6 +13,9 @@ public final class Lab: @unchecked Sendable {
     public let user: LabUser?
     private let lock = NSLock()
     private var state: State
+    /// Set by ``down()``: from then on nothing new is recorded, so a process spawned while the
+    /// lab stops (Ctrl-C in the middle of `lab up`) is stopped by its starter at once.
+    private var stopping = false
 
     struct State: Codable {
         var servers: [PostgreSQLServer] = []
@@ -140,8 +143,10 @@ public final class Lab: @unchecked Sendable {
         guard let user else { return program }
         let probe = try LabProcess.spawn(name: "probe", arguments: [program, "--version"], as: user, log: "/dev/null", directory: directory)
         if probe.exitStatus(within: 30) == 0 { return program }
-        kill(probe.pid, SIGKILL)   // only it: stop() would also stop every server working under DIR
-        _ = probe.exitStatus(within: 5)
+        if probe.isRunning {   // only it (stop() would also stop every server working under DIR), and only if not reaped
+            kill(probe.pid, SIGKILL)
+            _ = probe.exitStatus(within: 5)
+        }
         let bin = directory + "/bin"
         let copy = bin + "/" + (program as NSString).lastPathComponent
         do {
@@ -204,6 +209,7 @@ public final class Lab: @unchecked Sendable {
 
     private func update(_ change: (inout State) -> Void) throws {
         try lock.withLock {
+            guard !stopping else { throw LabError("the lab in \(directory) is stopping") }
             change(&state)
             try saveLocked()
         }
@@ -211,6 +217,7 @@ public final class Lab: @unchecked Sendable {
 
     private func record(name: String, _ change: (inout PostgreSQLServer) -> Void) throws {
         try lock.withLock {
+            guard !stopping else { throw LabError("the lab in \(directory) is stopping") }
             if let i = state.servers.firstIndex(where: { $0.name == name }) {
                 change(&state.servers[i])
             } else {
@@ -236,7 +243,7 @@ public final class Lab: @unchecked Sendable {
     /// interrupted halfway); returns pids that survived SIGKILL (normally none).
     @discardableResult
     public func down() -> [Int32] {
-        let state = lock.withLock { self.state }
+        let state = lock.withLock { stopping = true; return self.state }
         return state.stopAll().left + Lab.killTools(in: directory, backends: state.backends.map(\.program))
     }
 

@@ -45,7 +45,7 @@ public struct NginxServer: Codable, Sendable {
         daemon off;
         pid \(directory)/nginx.pid;
         error_log stderr warn;
-        events { worker_connections 4096; }
+        events { worker_connections 1024; }
         http {
             access_log off;
             client_body_temp_path \(directory)/body;

@@ -114,7 +114,7 @@ func archsimExecutable() throws -> String {
 struct LabDown: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "down",
-        abstract: "Stop every server of a lab (fast shutdown, then SIGKILL after 15 s) and delete its directory.")
+        abstract: "Stop every process of a lab (nginx, backends, Redis, PostgreSQL: a graceful or fast shutdown, SIGKILL after 10-15 s) and delete its directory.")
 
     @Option(name: .customLong("dir"), help: ArgumentHelp("Lab directory.", valueName: "dir"))
     var directory: String = defaultLabDirectory

@@ -36,7 +36,11 @@ final class PostgreSQLShopTests: XCTestCase {
         let dir = NSTemporaryDirectory() + "archsim-pgshop-sqlite-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let sqlite = try Shop(configuration: BackendConfiguration(directory: dir, replicas: 0, catalogue: Self.catalogue))
-        defer { Task { try? await sqlite.close() } }
+        do { try await compare(sqlite) } catch { try? await sqlite.close(); throw error }
+        try await sqlite.close()
+    }
+
+    func compare(_ sqlite: Shop) async throws {
         try await withShop { pg, _, _ in
             for id: Int64 in [1, 2, 250, 500] {
                 let a = try await pg.product(id: id, strong: false), b = try await sqlite.product(id: id, strong: false)
@@ -90,6 +94,19 @@ final class PostgreSQLShopTests: XCTestCase {
             }
             XCTAssertEqual(Set(ids.map(\.0)).count, 1, "one order for one key: \(ids)")
             XCTAssertEqual(ids.filter { !$0.1 }.count, 1, "placed once, the others are duplicates")
+            // The last unit: retries of one order must find it, not be refused for the stock it took.
+            let last = Self.inStock(from: 60)
+            let c2 = try await server.connect()
+            try await c2.query("UPDATE products SET stock = 1 WHERE id = \(last)", logger: .init(label: "t"))
+            try await c2.close()
+            let retries = try await withThrowingTaskGroup(of: Int64.self) { group in
+                for _ in 0..<8 {
+                    group.addTask { try await shop.placeOrder(userID: 4, lines: [.init(productID: last, quantity: 1)], idempotencyKey: "last-one").order.id }
+                }
+                return try await group.reduce(into: [Int64]()) { $0.append($1) }
+            }
+            XCTAssertEqual(Set(retries).count, 1, "every retry answered with the one order: \(retries)")
+
             let paid = try await shop.pay(orderID: ids[0].0, amountCents: nil)
             let order = try await shop.order(id: ids[0].0, strong: true)
             XCTAssertEqual(order.status, "paid")
@@ -118,6 +135,17 @@ final class PostgreSQLShopTests: XCTestCase {
             XCTAssertEqual(status?.gets, 3)
             XCTAssertEqual(status?.hits, 1)
             XCTAssertEqual(status?.errors, 0)
+
+            // Redis drops the backend's connection: reads carry on from PostgreSQL, and the
+            // backend connects again (at most once a second) and hits again.
+            _ = try await RedisClient.withConnection(port: port) { try await $0.command(["CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes"]) }
+            try await Task.sleep(for: .milliseconds(100))
+            for _ in 0..<3 { _ = try await shop.product(id: id, strong: false) }
+            try await Task.sleep(for: .milliseconds(1_100))
+            for _ in 0..<3 { _ = try await shop.product(id: id, strong: false) }
+            let again = try await shop.cacheStatus() as? PostgreSQLShop.CacheStatus
+            XCTAssertEqual(again?.gets, 9)
+            XCTAssertGreaterThanOrEqual(again?.hits ?? 0, 3, "hits again after reconnecting: \(String(describing: again))")
         }
     }
 }
