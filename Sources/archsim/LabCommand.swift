@@ -49,18 +49,18 @@ struct LabUp: ParsableCommand {
     var users: Int = 1_000_000
     @Option(help: "Connections each backend opens at most to each PostgreSQL server.")
     var connections: Int = 10
-    @Option(help: ArgumentHelp("Seconds a product lives in Redis (steps 4, 5).", valueName: "s"))
-    var cacheTTL: Double = 60
+    @Option(help: ArgumentHelp("Seconds a product lives in Redis (steps 4, 5; default 60).", valueName: "s"))
+    var cacheTTL: Double?
     @Option(help: "PostgreSQL shared_buffers.")
     var sharedBuffers: String = "128MB"
     @Option(help: "PostgreSQL max_connections.")
     var maxConnections: Int = 100
     @Option(help: "PostgreSQL synchronous_commit: on or off.")
     var synchronousCommit: String = "on"
-    @Option(help: "Redis maxmemory (steps 4, 5).")
-    var redisMaxmemory: String = "64mb"
-    @Option(help: "nginx worker_processes (steps 2, 4, 5).")
-    var nginxWorkers: Int = 1
+    @Option(help: "Redis maxmemory (steps 4, 5; default 64mb).")
+    var redisMaxmemory: String?
+    @Option(help: "nginx worker_processes (steps 2, 4, 5; default 1).")
+    var nginxWorkers: Int?
 
     func validate() throws {
         if let why = LabStep.unavailable(step) { throw ValidationError("--step \(step): \(why)") }
@@ -70,8 +70,10 @@ struct LabUp: ParsableCommand {
         if let replicas, !(0...4).contains(replicas) { throw ValidationError("--replicas must be in 0...4, got \(replicas)") }
         guard products >= 1, users >= 1 else { throw ValidationError("--products and --users must be at least 1") }
         guard (1...1000).contains(connections) else { throw ValidationError("--connections must be in 1...1000, got \(connections)") }
-        guard cacheTTL > 0, cacheTTL.isFinite else { throw ValidationError("--cache-ttl must be a positive number of seconds") }
-        guard (1...64).contains(nginxWorkers) else { throw ValidationError("--nginx-workers must be in 1...64") }
+        if let cacheTTL, !(cacheTTL > 0 && cacheTTL.isFinite) { throw ValidationError("--cache-ttl must be a positive number of seconds") }
+        if let nginxWorkers, !(1...64).contains(nginxWorkers) { throw ValidationError("--nginx-workers must be in 1...64") }
+        if step < 4 && (cacheTTL != nil || redisMaxmemory != nil) { throw ValidationError("--cache-ttl and --redis-maxmemory: Redis is step 4") }
+        if step == 1 && nginxWorkers != nil { throw ValidationError("--nginx-workers: nginx is step 2") }
         if step == 1 && backends != nil { throw ValidationError("--backends: step 1 is one backend process; nginx and more backends are step 2") }
         if step < 5 && replicas != nil { throw ValidationError("--replicas: replicas serving reads are step 5") }
     }
@@ -81,13 +83,13 @@ struct LabUp: ParsableCommand {
         plan.catalogueProducts = products
         plan.catalogueUsers = users
         plan.connections = connections
-        plan.cacheTTL = cacheTTL
+        if let cacheTTL { plan.cacheTTL = cacheTTL }
         plan.postgres.sharedBuffers = sharedBuffers
         plan.postgres.maxConnections = maxConnections
         plan.postgres.superuserReservedConnections = min(3, maxConnections - 1)
         plan.postgres.synchronousCommit = synchronousCommit
-        plan.redis.maxMemory = redisMaxmemory
-        plan.nginx.workers = nginxWorkers
+        if let redisMaxmemory { plan.redis.maxMemory = redisMaxmemory }
+        if let nginxWorkers { plan.nginx.workers = nginxWorkers }
         let program = try archsimExecutable()
         let lab = try labOrInputError { try Lab(directory: directory) }
         let interrupts = stopOnInterrupt(lab)

@@ -86,6 +86,9 @@ final class LabStepTests: XCTestCase {
         let b = try CLI.run(["lab", "up", "--step", "1", "--backends", "3"])
         XCTAssertEqual(b.status, 2)
         XCTAssertTrue(b.stderr.contains("step 2"), b.stderr)
+        let ttl = try CLI.run(["lab", "up", "--step", "2", "--cache-ttl", "5"])
+        XCTAssertEqual(ttl.status, 2, "an option the step does not use is refused, not ignored")
+        XCTAssertTrue(ttl.stderr.contains("Redis is step 4"), ttl.stderr)
     }
 
     func testTheBackendRefusesAStorageItCannotUseWithASentence() throws {
