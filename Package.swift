@@ -71,7 +71,7 @@ let package = Package(
         // started and stopped on loopback as the article's evolution steps, and the mechanism
         // checks that hold their measured behaviour against queueing and cache theory.
         .target(name: "ArchSimLab", dependencies: [
-            "ArchSimBackend", "ArchSimKernel", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "CLinuxThreads",
+            "ArchSimBackend", "ArchSimCalibration", "ArchSimKernel", "ArchSimModel", "ArchSimScenario", "ArchSimReport", "CLinuxThreads",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),

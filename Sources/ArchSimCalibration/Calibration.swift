@@ -193,7 +193,8 @@ public enum Calibration {
         log(String(format: "closed loop: %.0f req/s (%d clients, p50 %.2f ms; backend CPU %.2f cores, generator %.2f)",
                    closedLoop, options.capacityClients, Percentile.of(capacityRun.allLatencies, 0.5) / 1e6,
                    capacityRun.resources?.backendCores ?? 0, capacityRun.resources?.generatorCores ?? 0))
-        let steps = try await openLoopCapacity(workload, base: base, estimate: closedLoop, options: options, log: log)
+        let steps = try await openLoopCapacity(workload, base: base, estimate: closedLoop, stepSeconds: options.capacityStep,
+                                               p99BoundMs: options.capacityP99Ms, log: log)
         let passing = steps.filter(\.passed)
         guard let best = passing.max(by: { $0.offeredRPS < $1.offeredRPS }) else {
             throw CalibrationError(message: String(format: "no open-loop step was followed with p99 under %.0f ms, down to %.0f req/s",
@@ -322,8 +323,10 @@ public enum Calibration {
     /// The open-loop capacity search: offered rates from half the closed-loop estimate up by 15%
     /// a step until one fails twice in a row (answers under 97% of the requests sent, 1% errors or
     /// more, or p99 over the bound), then two bisections between the last step that passed and the first that failed.
-    static func openLoopCapacity(_ workload: ShopWorkload, base: LoadGenerator.Options, estimate: Double, options: Options,
-                                 log: @escaping @Sendable (String) -> Void) async throws -> [RampStep] {
+    /// Each step measures `stepSeconds` after a warm-up of half as long (at most 1 s); a step whose
+    /// p99 exceeds `p99BoundMs` is past capacity.
+    public static func openLoopCapacity(_ workload: ShopWorkload, base: LoadGenerator.Options, estimate: Double, stepSeconds: Double,
+                                        p99BoundMs: Double, log: @escaping @Sendable (String) -> Void) async throws -> [RampStep] {
         var steps: [RampStep] = []
         // A step that fails is measured once more: one stall (a WAL checkpoint, the change log's
         // truncation) in a few seconds can push p99 over the bound well below capacity. The rate
@@ -334,18 +337,20 @@ public enum Calibration {
         }
         func once(_ rate: Double) async throws -> RampStep {
             var o = base
-            o.warmup = min(1, options.capacityStep / 2); o.duration = options.capacityStep; o.timeout = 5
+            o.warmup = min(1, stepSeconds / 2); o.duration = stepSeconds; o.timeout = 5
             o.seed = base.seed &+ UInt64(steps.count) &+ 500
             let run = try await LoadGenerator.open(workload, rate: rate, options: o)
             let p99 = Percentile.of(run.allLatencies, 0.99) / 1e6
             // Follows the offer: answers ≥ 97% of the requests actually sent in the window (a Poisson
             // count of a few seconds is itself a few percent off the nominal rate).
             let sentRate = Double(run.sent) / max(o.duration, 1e-9)
-            let passed = run.throughput >= 0.97 * sentRate && run.errorRate < 0.01 && p99 <= options.capacityP99Ms
+            let passed = run.throughput >= 0.97 * sentRate && run.errorRate < 0.01 && p99 <= p99BoundMs
             let s = RampStep(offeredRPS: rate, sentRPS: sentRate, throughputRPS: run.throughput, p99Ms: p99, errorRate: run.errorRate,
                              resources: run.resources, passed: passed)
-            log(String(format: "  open loop %7.0f req/s: %7.0f answered/s, p99 %8.2f ms, errors %.4f, backend CPU %.2f cores -> %@",
-                       rate, run.throughput, p99, run.errorRate, run.resources?.backendCores ?? 0, passed ? "follows" : "past capacity"))
+            // The backend's CPU is this process's only when the backend runs in it (its HTTP loops are known).
+            let cpu = base.httpLoopThreads.isEmpty ? "" : String(format: ", backend CPU %.2f cores", run.resources?.backendCores ?? 0)
+            log(String(format: "  open loop %7.0f req/s: %7.0f answered/s, p99 %8.2f ms, errors %.4f%@ -> %@",
+                       rate, run.throughput, p99, run.errorRate, cpu, passed ? "follows" : "past capacity"))
             steps.append(s)
             if !passed { try await Task.sleep(nanoseconds: 2_000_000_000) }  // let the backlog drain
             return s

@@ -76,7 +76,13 @@ public enum Threads {
     /// User + system CPU seconds thread `tid` has used (from `/proc/self/task/TID/stat`, in
     /// clock ticks); nil when the thread has ended.
     public static func cpuSeconds(_ tid: Int32) -> Double? {
-        guard let text = try? String(contentsOfFile: "/proc/self/task/\(tid)/stat", encoding: .utf8),
+        cpuSeconds(statFile: "/proc/self/task/\(tid)/stat")
+    }
+
+    /// User + system CPU seconds from a `/proc/…/stat` file (a process's: all its threads); nil
+    /// when it is gone.
+    public static func cpuSeconds(statFile path: String) -> Double? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8),
               let close = text.lastIndex(of: ")") else { return nil }
         // Fields after the command name (which may hold spaces): state is field 3; utime, stime are 14, 15.
         let fields = text[text.index(after: close)...].split(separator: " ")
@@ -164,9 +170,9 @@ struct ResourceMeter {
 }
 
 /// The machine as a whole, from `/proc`.
-enum Machine {
+public enum Machine {
     /// 1-minute load average (0 when unknown).
-    static func loadAverage1m() -> Double {
+    public static func loadAverage1m() -> Double {
         guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return 0 }
         return Double(text.split(separator: " ").first ?? "") ?? 0
     }

@@ -11,7 +11,7 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Start and stop the article's architectures for real (PostgreSQL, Redis, nginx, backend processes) on loopback, and check their mechanisms against theory.",
-        subcommands: [LabUp.self, LabDown.self, LabCheck.self])
+        subcommands: [LabUp.self, LabDown.self, LabCheck.self, LabSteps.self])
 }
 
 /// Where a lab lives unless --dir says otherwise: one per user, under /tmp (readable by the
@@ -184,6 +184,137 @@ struct LabCheck: ParsableCommand {
     }
 }
 
+struct LabSteps: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "steps",
+        abstract: "Each evolution step for real against the simulator: writes real_vs_sim.csv, real_vs_sim_inputs.csv and each step's model.",
+        discussion: """
+        For each step: lab up in a directory of its own, the load generator on one core and the lab's \
+        processes on the others; the step's open-loop capacity (p99 under --p99-bound, 97% answered, \
+        <1% errors; the mean of 3 searches); the mix at 20, 50 and 90% of it (the lab's CPU against \
+        throughput, and the share of it on the requests' paths); each request type alone at 10% of it (CPU per request of nginx, the backends, \
+        Redis, the primary and the replicas by the utilisation law; the latency left when that CPU is \
+        taken out, from the mix at 20%); the mix at each --levels percent of capacity, --runs runs each; lab down. Then \
+        the step's model (scenario format 1.1: one host with the lab's cores shared by every process) \
+        is simulated at the same rates and its capacity found by the same rule. Acceptance: capacity \
+        and step-to-step gains within 15%; p50 within 15% and p99 within 30% at 30 and 60%. Full run \
+        about 5 minutes per step; --quick (steps 1 and 2, one capacity search, one short run per level) \
+        about 1.5 minutes per step.
+        """)
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output directory.", valueName: "dir"))
+    var out: String = "results/lab"
+    @Option(help: "Steps, comma-separated (built: 1, 2, 4, 5).")
+    var steps: String?
+    @Option(help: "Levels, percent of each step's capacity, comma-separated.")
+    var levels: String?
+    @Option(help: "Runs per level.")
+    var runs: Int?
+    @Option(help: ArgumentHelp("Measured seconds of each level run (after a 2 s warm-up).", valueName: "s"))
+    var duration: Double?
+    @Option(help: "Backend processes behind nginx (steps 2, 4, 5).")
+    var backends: Int = 2
+    @Option(help: "Streaming replicas (step 5).")
+    var replicas: Int = 1
+    @Option(help: "Products in the catalogue.")
+    var products: Int = 20_000
+    @Option(help: "Users in the catalogue.")
+    var users: Int = 100_000
+    @Option(help: ArgumentHelp("A capacity step whose p99 exceeds this is past capacity (ms).", valueName: "ms"))
+    var p99Bound: Double = 50
+    @Flag(help: "Steps 1 and 2, one capacity search, levels 30 and 60 with one 3 s run each, shorter calibration runs (what CI runs).")
+    var quick = false
+
+    func plan() throws -> (StepComparison, [Int]) {
+        var c = StepComparison()
+        var numbers = [1, 2, 4, 5]
+        if quick {
+            numbers = [1, 2]; c.levels = [30, 60]; c.runs = 1; c.duration = 3; c.warmup = 1; c.typeDuration = 2; c.capacityStep = 2
+            c.capacityRuns = 1
+        }
+        if let steps {
+            numbers = []
+            for part in steps.split(separator: ",") {
+                guard let n = Int(part.trimmingCharacters(in: .whitespaces)) else { throw ValidationError("--steps: expected numbers such as 1,2,4,5, got \(part)") }
+                if let why = LabStep.unavailable(n) { throw ValidationError("--steps: \(why)") }
+                if !numbers.contains(n) { numbers.append(n) }
+            }
+            numbers.sort()
+        }
+        if let levels {
+            c.levels = try levels.split(separator: ",").map { part in
+                guard let v = Double(part.trimmingCharacters(in: .whitespaces)), v > 0, v < 100 else {
+                    throw ValidationError("--levels: expected percentages between 0 and 100 such as 30,60,80, got \(part)")
+                }
+                return v
+            }
+        }
+        if let runs { guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1...20") }; c.runs = runs }
+        if let duration { guard duration >= 1, duration <= 600 else { throw ValidationError("--duration must be 1...600 s") }; c.duration = duration }
+        guard (1...32).contains(backends) else { throw ValidationError("--backends must be in 1...32, got \(backends)") }
+        guard (1...4).contains(replicas) else { throw ValidationError("--replicas must be in 1...4, got \(replicas)") }
+        guard products >= 100, users >= 100 else { throw ValidationError("--products and --users must be at least 100") }
+        guard p99Bound > 0 else { throw ValidationError("--p99-bound must be positive") }
+        c.backends = backends; c.replicas = replicas; c.products = products; c.users = users; c.capacityP99Ms = p99Bound
+        return (c, numbers)
+    }
+
+    func validate() throws { _ = try plan() }
+
+    func run() throws {
+        let (comparison, numbers) = try plan()
+        try OutputPath.directory(out, option: "--out")
+        let program = try archsimExecutable()
+        let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("archsim-lab-steps-\(getpid())")
+        var measured: [StepComparison.Measurement] = []
+        var settings = CSVTable(header: ["step", "component", "setting", "value"])
+        let current = CurrentLab(remove: true, parent: base)
+        let interrupts = stopOnInterrupt(current)
+        defer { interrupts.forEach { $0.cancel() } }
+        defer { try? FileManager.default.removeItem(atPath: base) }
+        for number in numbers {
+            var step = LabStep(number: number, backends: number == 1 ? nil : comparison.backends, replicas: number >= 5 ? comparison.replicas : nil)
+            step.catalogueProducts = comparison.products
+            step.catalogueUsers = comparison.users
+            let lab = try labOrInputError { try Lab(directory: base + "/step-\(number)") }
+            current.set(lab)
+            say("step \(number) (\(step.scenario)): starting in \(lab.directory)")
+            let chosen = step
+            let outcome = Result {
+                try runLab(lab) {
+                    let running = try await chosen.up(lab: lab, program: program) { say("  up: \($0)") }
+                    let m = try await comparison.measure(step: number, running: running) { say("  " + $0) }
+                    return (m, chosen.settingsTable(running: running))
+                }
+            }
+            let left = lab.down()
+            current.set(nil)
+            try? FileManager.default.removeItem(atPath: lab.directory)
+            let (m, table) = try outcome.get()
+            guard left.isEmpty else { throw InputError(description: "pids \(left) survived SIGKILL") }
+            measured.append(m)
+            for row in table.rows where row[1] != "url" { settings.append([String(number)] + row) }
+        }
+        say("simulating each step's model")
+        let table = try comparison.table(measured) { say("  " + $0) }
+        try FileManager.default.createDirectory(atPath: out + "/steps", withIntermediateDirectories: true)
+        for m in measured {
+            let level = m.levels.first { $0.percent == 60 } ?? m.levels[0]
+            let (yaml, files) = StepModel(m).scenario(rate: level.offered)
+            let dir = out + "/steps/step-\(m.step)"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            try AtomicFile.write(yaml, to: dir + "/scenario.yaml")
+            for (name, text) in files { try AtomicFile.write(text, to: dir + "/" + name) }
+        }
+        try AtomicFile.write(StepComparison.inputs(measured).text, to: out + "/real_vs_sim_inputs.csv")
+        try AtomicFile.write(settings.text, to: out + "/real_vs_sim_settings.csv")
+        try AtomicFile.write(table.text, to: out + "/real_vs_sim.csv")
+        let column = table.header.firstIndex(of: "within")!
+        let within = table.rows.filter { $0[column] == "true" }.count
+        say("wrote \(out)/real_vs_sim.csv (\(within) of \(table.rows.count) rows within their tolerance), real_vs_sim_inputs.csv, real_vs_sim_settings.csv and steps/step-N/scenario.yaml")
+    }
+}
+
 /// Runs async lab work from a command; a ``LabError`` becomes an input error (exit 2, one sentence).
 private func runLab<T: Sendable>(_ lab: Lab, _ body: @escaping @Sendable () async throws -> T) throws -> T {
     do { return try runBlocking(body) } catch let e as LabError {
@@ -203,13 +334,36 @@ private func labOrInputError<T>(_ body: () throws -> T) throws -> T {
 /// then exit with 128 + the signal. The lab's servers run in sessions of their own, so a Ctrl-C
 /// reaches only archsim, which stops them.
 private func stopOnInterrupt(_ lab: Lab, remove: Bool = false) -> [any DispatchSourceSignal] {
+    let current = CurrentLab(remove: remove)
+    current.set(lab)
+    return stopOnInterrupt(current)
+}
+
+/// The lab a command is working in, for its interrupt handler: a command that runs several labs
+/// one after another installs the handler once (a signal source cancelled and created again
+/// does not hear the signal on Linux) and points it at each lab in turn.
+private final class CurrentLab: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lab: Lab?
+    let remove: Bool
+    /// A directory holding the labs, removed with them (when `remove`).
+    let parent: String?
+    init(remove: Bool, parent: String? = nil) { self.remove = remove; self.parent = parent }
+    func set(_ lab: Lab?) { lock.lock(); self.lab = lab; lock.unlock() }
+    func get() -> Lab? { lock.lock(); defer { lock.unlock() }; return lab }
+}
+
+private func stopOnInterrupt(_ current: CurrentLab) -> [any DispatchSourceSignal] {
     [SIGINT, SIGTERM, SIGHUP].map { sig in
         signal(sig, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
         source.setEventHandler {
             FileHandle.standardError.write(Data("archsim lab: interrupted; stopping the lab's servers\n".utf8))
-            let left = lab.down()
-            if remove && left.isEmpty { try? FileManager.default.removeItem(atPath: lab.directory) }
+            let left = current.get()?.down() ?? []
+            if current.remove && left.isEmpty {
+                if let lab = current.get() { try? FileManager.default.removeItem(atPath: lab.directory) }
+                if let parent = current.parent { try? FileManager.default.removeItem(atPath: parent) }
+            }
             exit(128 + sig)
         }
         source.resume()

@@ -1,0 +1,374 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
+import ArchSimCalibration
+import ArchSimReport
+import Foundation
+
+/// Each evolution step for real against the simulator's prediction: `real_vs_sim.csv`.
+///
+/// Per step, on the processes `lab up --step N` starts (``LabStep``), with the load generator on
+/// a core of its own and every lab process on the others (when the machine has two or more):
+///
+/// 1. **Capacity**, open loop: the highest offered rate of the e-commerce mix the step answers
+///    with p99 under `capacityP99Ms`, 97% of what was sent answered and under 1% errors (the
+///    calibration's search: a closed-loop estimate, 15% steps, two bisections).
+/// 2. **The step's inputs**, measured: the idle CPU of every component; the mix at 20, 50 and
+///    90% of capacity — the lab's CPU against throughput (per request it falls as load grows),
+///    and from the mean latency at those loads the share of that CPU on the requests' paths;
+///    each request type alone at `calibrationLoad` of capacity — CPU per request of each
+///    component by the utilisation law (CPU seconds used, idle subtracted, over requests
+///    answered; payments run with orders, one for one, the orders' CPU subtracted); and each
+///    type's latencies in the mix at 20% less its CPU on the path: its delay.
+/// 3. **Levels**: the mix at each of `levels` percent of capacity, `runs` runs each: throughput,
+///    p50, p99, errors, the lab's CPU.
+///
+/// The prediction is ``StepModel``: the step's architecture in scenario format 1.1 from those
+/// inputs alone, simulated at the same offered rates, and its capacity found by the same rule.
+public struct StepComparison: Sendable {
+    public var backends = 2
+    public var replicas = 1
+    public var products = 20_000
+    public var users = 100_000
+    /// Percent of the measured capacity.
+    public var levels: [Double] = [30, 60, 80]
+    public var runs = 3
+    public var warmup = 2.0
+    public var duration = 8.0
+    /// Seconds of each request type's run.
+    public var typeDuration = 5.0
+    /// Offered rate of each request type's run, as a fraction of the step's capacity.
+    public var calibrationLoad = 0.1
+    /// Loads (fractions of capacity) of the mix runs that relate the lab's CPU to throughput.
+    public var cpuLoads = [0.2, 0.5, 0.9]
+    public var capacityStep = 4.0
+    /// Capacity searches per step (their mean is the capacity).
+    public var capacityRuns = 3
+    public var capacityP99Ms = 50.0
+    public var seed: UInt64 = 1
+    public var mix = ShopWorkload.standardMix
+
+    public init() {}
+
+    /// What was measured on one step: the model's inputs and the levels' outcomes.
+    public struct Measurement: Sendable {
+        public var step: Int
+        public var backends: Int
+        public var replicas: Int
+        /// The cores the lab's processes ran on (the model's host).
+        public var cores: Int
+        public var pinned: Bool
+        /// Each capacity search's answer; ``capacity`` is their mean.
+        public var capacities: [Double]
+        /// The highest p99 at the rate each search answered.
+        public var capacityP99Ms: Double
+        public var capacity: Double { capacities.isEmpty ? 0 : capacities.reduce(0, +) / Double(capacities.count) }
+        /// Component kinds, in the order of each type's demands.
+        public var components: [String]
+        /// Request type → CPU seconds per request of each component.
+        public var demands: [String: [Double]]
+        /// Request type → its latencies in the mix at the lowest CPU load minus its CPU on the path
+        /// (stretched by processor sharing at that utilisation), seconds, ≥ 1 µs.
+        public var delays: [String: [Double]]
+        /// Request type → the lab's utilisation of its cores where its delays were measured.
+        public var typeUtilisation: [String: Double]
+        /// CPU (cores) the lab's processes use with no load.
+        public var idleCores: Double
+        /// The lab's CPU against throughput in the mix runs: (req/s, cores), ascending.
+        public var cpuCurve: [(rate: Double, cores: Double)]
+        /// The share of the CPU that lies on the requests' paths (the rest loads the cores beside them).
+        public var pathShare: Double
+        public var levels: [Level]
+        /// 1-minute load average before the step's first measurement.
+        public var loadAverage1m: Double
+        public var mix: [ShopWorkload.RequestKind]
+
+        public init(step: Int, backends: Int, replicas: Int, cores: Int, pinned: Bool, capacities: [Double], capacityP99Ms: Double,
+                    components: [String], demands: [String: [Double]], delays: [String: [Double]], typeUtilisation: [String: Double],
+                    idleCores: Double, cpuCurve: [(rate: Double, cores: Double)], pathShare: Double = 1, levels: [Level], loadAverage1m: Double,
+                    mix: [ShopWorkload.RequestKind]) {
+            self.step = step; self.backends = backends; self.replicas = replicas; self.cores = cores; self.pinned = pinned
+            self.capacities = capacities; self.capacityP99Ms = capacityP99Ms; self.components = components; self.demands = demands
+            self.delays = delays; self.typeUtilisation = typeUtilisation; self.idleCores = idleCores; self.cpuCurve = cpuCurve
+            self.pathShare = pathShare
+            self.levels = levels; self.loadAverage1m = loadAverage1m; self.mix = mix
+        }
+
+        /// The lab's CPU (cores) at `rate`: the curve through the measured points, its first and
+        /// last segments extended.
+        public func labCores(atRate rate: Double) -> Double {
+            let c = cpuCurve
+            guard c.count >= 2 else { return c.first?.cores ?? 0 }
+            var i = 0
+            while i < c.count - 2, rate > c[i + 1].rate { i += 1 }
+            let (a, b) = (c[i], c[i + 1])
+            return a.cores + (b.cores - a.cores) * (rate - a.rate) / (b.rate - a.rate)
+        }
+
+        /// Requests per second that saturate the cores by the utilisation law on the CPU curve.
+        public var utilisationLimit: Double {
+            let c = cpuCurve
+            guard c.count >= 2, let a = c.dropLast().last, let b = c.last, b.cores > a.cores else { return 0 }
+            if let i = c.indices.first(where: { c[$0].cores >= Double(cores) }), i > 0 {
+                let (p, q) = (c[i - 1], c[i])
+                return p.rate + (q.rate - p.rate) * (Double(cores) - p.cores) / (q.cores - p.cores)
+            }
+            return b.rate + (b.rate - a.rate) * (Double(cores) - b.cores) / (b.cores - a.cores)
+        }
+
+        /// The mix's CPU per request in the types' own runs (s).
+        public var typesDemand: Double {
+            mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / max(mix.reduce(0) { $0 + $1.weight }, 1e-12)
+        }
+
+        /// The CPU per request the curve gives at `rate` (s).
+        public func demand(atRate rate: Double) -> Double { labCores(atRate: rate) / max(rate, 1e-9) }
+    }
+
+    public struct Level: Sendable {
+        public var percent: Double
+        public var offered: Double
+        public var throughput: [Double] = []
+        public var p50Ms: [Double] = []
+        public var p99Ms: [Double] = []
+        public var errorRate: [Double] = []
+        /// Cores the lab's processes used.
+        public var labCores: [Double] = []
+        public var loadAverage1m: [Double] = []
+    }
+
+    /// Measures step `number` on a running lab: `running` is what ``LabStep/up`` started.
+    public func measure(step number: Int, running: LabStep.Running, log: @escaping @Sendable (String) -> Void) async throws -> Measurement {
+        let cpu = ComponentCPU(running)
+        let allCores = Threads.allowedCores()
+        let isolation = Isolation.plan()
+        defer { Isolation.release(to: allCores) }
+        let labCores = isolation?.backendCores ?? allCores
+        if let isolation {
+            let refused = cpu.pin(to: isolation.backendCores)
+            log("load generator on core \(isolation.generatorCore); the lab's processes on \(isolation.backendCores.map(String.init).joined(separator: ","))"
+                + (refused > 0 ? " (\(refused) threads refused)" : ""))
+        } else {
+            log("one core: the load generator shares it with the lab (not pinned)")
+        }
+        let catalogue = CatalogueSpec(products: products, users: users)
+        let workload = ShopWorkload(catalogue: catalogue, requests: mix)
+        var base = LoadGenerator.Options(host: "127.0.0.1", port: running.entryPort, seed: seed)
+        base.isolation = isolation
+        let loadAverage = Machine.loadAverage1m()
+
+        // 1. Capacity.
+        var closed = base
+        closed.warmup = 1; closed.duration = 4
+        let estimate = try await LoadGenerator.closed(workload, clients: 32, options: closed).throughput
+        guard estimate > 0 else { throw LabError("step \(number) answered no request of the closed-loop estimate (see the logs in the lab directory)") }
+        log(String(format: "closed loop (32 clients): %.0f req/s", estimate))
+        // The search is repeated: one search's answer (the highest rate that passed, over windows
+        // of a few seconds) moves by ±15% from one search to the next here.
+        var searches: [Calibration.RampStep] = []
+        for r in 0..<capacityRuns {
+            var b = base
+            b.seed = base.seed &+ UInt64(r) &* 7_919
+            let ramp = try await Calibration.openLoopCapacity(workload, base: b, estimate: estimate, stepSeconds: capacityStep,
+                                                              p99BoundMs: capacityP99Ms, log: log)
+            guard let best = ramp.filter(\.passed).max(by: { $0.offeredRPS < $1.offeredRPS }) else {
+                throw LabError(String(format: "step %d followed no offered rate with p99 under %.0f ms", number, capacityP99Ms))
+            }
+            searches.append(best)
+            log(String(format: "capacity search %d: %.0f req/s (p99 %.1f ms there)", r + 1, best.offeredRPS, best.p99Ms))
+        }
+        let capacities = searches.map(\.offeredRPS)
+        let capacity = capacities.reduce(0, +) / Double(capacities.count)
+        log(String(format: "capacity: %.0f req/s (mean of %d searches, %.0f to %.0f)", capacity, capacities.count,
+                   capacities.min()!, capacities.max()!))
+
+        // 2. Inputs: idle CPU, then each request type alone.
+        try await Task.sleep(nanoseconds: 2_000_000_000)
+        let idleStart = cpu.read(), idleT0 = monotonicNanoseconds()
+        try await Task.sleep(nanoseconds: 3_000_000_000)
+        let idleSeconds = Double(monotonicNanoseconds() - idleT0) / 1e9
+        let idle = ComponentCPU.used(from: idleStart, to: cpu.read()).map { $0 / idleSeconds }
+        let idleCores = idle.reduce(0, +)
+        log(String(format: "idle: %.3f cores (%@)", idleCores,
+                   zip(cpu.kinds, idle).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: ", ")))
+
+        // CPU against load: the mix at `cpuLoads` of capacity. Per request CPU falls as load grows
+        // (wake-ups and system calls are shared by more requests), so the model's demand at a rate
+        // comes from this curve, not from the low-load runs alone.
+        var points: [(Double, Double)] = [], latencyPoints: [(Double, Double)] = []
+        var lowest: (run: LoadRun, rate: Double, cores: Double)?
+        for fraction in cpuLoads {
+            var o = base
+            o.warmup = 1; o.duration = max(typeDuration, duration); o.seed = seed &+ 900 &+ UInt64(points.count)
+            let before = cpu.read(), t0 = monotonicNanoseconds()
+            let run = try await LoadGenerator.open(workload, rate: fraction * capacity, options: o)
+            let seconds = Double(monotonicNanoseconds() - t0) / 1e9
+            let cores = ComponentCPU.used(from: before, to: cpu.read()).reduce(0, +) / seconds
+            // The whole call: warm-up and window, at the rate answered (all of it at these loads).
+            let rate = run.throughput  // answered per second (the utilisation law's throughput)
+            points.append((rate, cores))
+            let all = run.allLatencies
+            let meanLatency = all.isEmpty ? 0 : Double(all.reduce(0, +)) / Double(all.count) / 1e9
+            if lowest == nil { lowest = (run, rate, cores) }
+            // x = the CPU per request stretched by processor sharing at this utilisation.
+            latencyPoints.append((cores / rate / max(0.05, 1 - cores / Double(labCores.count)), meanLatency))
+            log(String(format: "  mix at %.0f%%: %.0f req/s, lab CPU %.3f cores, mean latency %.3f ms", fraction * 100, rate, cores, meanLatency * 1e3))
+        }
+        points.sort { $0.0 < $1.0 }
+        guard points.count >= 2, zip(points, points.dropFirst()).allSatisfy({ $1.0 > $0.0 && $1.1 > $0.1 }) else {
+            throw LabError("step \(number): the lab's CPU did not grow with load (\(points)); is something else using the cores?")
+        }
+        log("CPU curve: " + points.map { String(format: "%.0f req/s → %.3f cores (%.3f ms per request)", $0.0, $0.1, $0.1 / $0.0 * 1e3) }
+            .joined(separator: ", "))
+
+        // The share of the CPU on a request's path: mean latency = d + share × CPU/(1 − ρ) over
+        // the three loads (the highest, where the stretch is largest, steadies the slope). The
+        // rest is CPU the lab spends beside the requests' paths (after an answer is sent, in
+        // other processes' housekeeping).
+        let share = min(1, max(0.05, LinearFit(latencyPoints)?.slope ?? 1))
+        log(String(format: "CPU on the requests' path: %.2f of it (mean latency against stretched CPU at %@)", share,
+                   latencyPoints.map { String(format: "%.3f → %.3f ms", $0.0 * 1e3, $0.1 * 1e3) }.joined(separator: ", ")))
+
+        var demands: [String: [Double]] = [:], delays: [String: [Double]] = [:], utilisation: [String: Double] = [:]
+        let rate = max(20, calibrationLoad * capacity)
+        for kind in mix {
+            let alone: [ShopWorkload.RequestKind] = kind.request == .pay ? [.init(.placeOrder, weight: 1), .init(.pay, weight: 1)] : [kind]
+            var o = base
+            o.warmup = 0; o.duration = typeDuration; o.seed = seed &+ 1_000 &+ UInt64(demands.count)
+            let before = cpu.read(), t0 = monotonicNanoseconds()
+            let run = try await LoadGenerator.open(ShopWorkload(catalogue: catalogue, requests: alone), rate: rate, options: o)
+            let seconds = Double(monotonicNanoseconds() - t0) / 1e9
+            let used = zip(ComponentCPU.used(from: before, to: cpu.read()), idle).map { max(0, $0 - $1 * seconds) }
+            let target = run.types.first { $0.name == kind.name }
+            let served = Double(target?.latencies.count ?? 0)
+            guard served > 0 else { throw LabError("step \(number): no \(kind.name) request was answered in its calibration run") }
+            var perRequest = used.map { $0 / served }
+            if kind.request == .pay, let order = demands[ShopRequest.placeOrder.name],
+               let orders = run.types.first(where: { $0.name == ShopRequest.placeOrder.name }) {
+                let n = Double(orders.latencies.count)
+                perRequest = zip(used, order).map { max(0, $0 - n * $1) / served }
+            }
+            demands[kind.name] = perRequest
+            let rho = min(0.95, used.reduce(0, +) / seconds / Double(labCores.count))
+            log(String(format: "  %-12@ %5.0f/s: CPU per request %.3f ms (%@), p50 %.2f ms, utilisation %.2f", kind.name, rate,
+                       perRequest.reduce(0, +) * 1e3,
+                       zip(cpu.kinds, perRequest).map { String(format: "%@ %.3f", $0, $1 * 1e3) }.joined(separator: ", "),
+                       Percentile.of(target?.latencies ?? [], 0.5) / 1e6, rho))
+        }
+
+        // Each type's delay: its latencies in the mix at the lowest CPU load (20%) minus its CPU
+        // on the path there, stretched by processor sharing at that utilisation. From the mix, not
+        // the type's own run: at 10% the cores idle between requests and wake-ups add latency the
+        // loads that matter do not have.
+        if let low = lowest {
+            let total = mix.reduce(0) { $0 + $1.weight }
+            let typesDemand = mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / total
+            let scale = typesDemand > 0 ? low.cores / low.rate / typesDemand : 1
+            let rho = min(0.95, low.cores / Double(labCores.count))
+            for kind in mix {
+                let onPath = share * scale * (demands[kind.name]?.reduce(0, +) ?? 0) / (1 - rho)
+                let latencies = low.run.types.first { $0.name == kind.name }?.latencies ?? []
+                delays[kind.name] = latencies.map { max(1e-6, Double($0) / 1e9 - onPath) }
+                utilisation[kind.name] = rho
+            }
+        }
+
+        // 3. Levels.
+        var levelResults: [Level] = []
+        for percent in levels {
+            var level = Level(percent: percent, offered: percent / 100 * capacity)
+            for r in 0..<runs {
+                var o = base
+                o.warmup = warmup; o.duration = duration; o.seed = seed &+ 2_000 &+ UInt64(percent) * 10 &+ UInt64(r)
+                let before = cpu.read(), t0 = monotonicNanoseconds()
+                let run = try await LoadGenerator.open(workload, rate: level.offered, options: o)
+                let seconds = Double(monotonicNanoseconds() - t0) / 1e9
+                let all = run.allLatencies
+                level.throughput.append(run.throughput)
+                level.p50Ms.append(Percentile.of(all, 0.5) / 1e6)
+                level.p99Ms.append(Percentile.of(all, 0.99) / 1e6)
+                level.errorRate.append(run.errorRate)
+                level.labCores.append(ComponentCPU.used(from: before, to: cpu.read()).reduce(0, +) / seconds)
+                level.loadAverage1m.append(run.resources?.loadAverage1m ?? Machine.loadAverage1m())
+                log(String(format: "  %2.0f%% run %d: %6.0f req/s offered, %6.0f answered/s, p50 %.2f ms, p99 %.2f ms, errors %.4f, lab CPU %.2f cores",
+                           percent, r + 1, level.offered, run.throughput, level.p50Ms.last!, level.p99Ms.last!, run.errorRate, level.labCores.last!))
+            }
+            levelResults.append(level)
+        }
+        return Measurement(step: number, backends: running.backends.count, replicas: running.replicas.count, cores: labCores.count,
+                           pinned: isolation != nil, capacities: capacities, capacityP99Ms: searches.map(\.p99Ms).max()!, components: cpu.kinds,
+                           demands: demands, delays: delays, typeUtilisation: utilisation, idleCores: idleCores,
+                           cpuCurve: points.map { (rate: $0.0, cores: $0.1) }, pathShare: share, levels: levelResults,
+                           loadAverage1m: loadAverage, mix: mix)
+    }
+}
+
+extension StepComparison {
+    /// Acceptance (issue #16): capacity and step-to-step gains within 15%; p50 within 15% and
+    /// p99 within 30% at 30 and 60% of capacity.
+    public static let capacityTolerance = 15.0, p50Tolerance = 15.0, p99Tolerance = 30.0
+
+    /// real_vs_sim.csv: per step a `capacity` row, one row per level, and from the second step a
+    /// `gain` row (capacity over the previous step's). Simulates each step's model (``StepModel``).
+    public func table(_ measured: [Measurement], log: @escaping @Sendable (String) -> Void) throws -> CSVTable {
+        var t = CSVTable(header: ["step", "level", "offered_rps", "runs", "real_throughput_rps", "real_throughput_min_rps", "real_throughput_max_rps",
+                                  "sim_throughput_rps", "throughput_error_pct", "real_p50_ms", "real_p50_min_ms", "real_p50_max_ms", "sim_p50_ms", "p50_error_pct",
+                                  "real_p99_ms", "real_p99_min_ms", "real_p99_max_ms", "sim_p99_ms", "p99_error_pct",
+                                  "real_error_rate", "sim_error_rate", "real_lab_cores", "model_lab_cores", "within", "cores", "pinned", "load_avg_1m"])
+        func f(_ v: Double, _ d: Int = 3) -> String { v.isFinite ? String(format: "%.\(d)f", v) : "" }
+        func err(_ sim: Double, _ real: Double) -> Double { real > 0 ? (sim / real - 1) * 100 : .nan }
+        func mean(_ v: [Double]) -> Double { v.isEmpty ? .nan : v.reduce(0, +) / Double(v.count) }
+        var previous: (step: Int, real: Double, sim: Double)?
+        for m in measured {
+            let model = StepModel(m)
+            let simCapacity = try model.capacity(p99BoundMs: capacityP99Ms)
+            let e = err(simCapacity, m.capacity)
+            log(String(format: "step %d: capacity real %.0f req/s, simulated %.0f (%+.1f%%)", m.step, m.capacity, simCapacity, e))
+            let head = [String(m.step)]
+            let tail = [String(m.cores), m.pinned ? "true" : "false", f(m.loadAverage1m, 2)]
+            t.append(head + ["capacity", f(m.capacity, 1), String(m.capacities.count), f(m.capacity, 1), f(m.capacities.min() ?? .nan, 1),
+                             f(m.capacities.max() ?? .nan, 1), f(simCapacity, 1), f(e, 1),
+                             "", "", "", "", "", f(m.capacityP99Ms), "", "", "", "", "", "", "", "",
+                             abs(e) <= Self.capacityTolerance ? "true" : "false"] + tail)
+            if let p = previous {
+                let real = m.capacity / p.real, sim = simCapacity / p.sim, g = err(sim, real)
+                t.append(head + ["gain_vs_step_\(p.step)", "", String(m.capacities.count), f(real, 3), "", "", f(sim, 3), f(g, 1)] + Array(repeating: "", count: 14)
+                         + [abs(g) <= Self.capacityTolerance ? "true" : "false"] + tail)
+            }
+            previous = (m.step, m.capacity, simCapacity)
+            for level in m.levels {
+                let p = try model.predict(rate: level.offered)
+                let real50 = mean(level.p50Ms), real99 = mean(level.p99Ms), realX = mean(level.throughput)
+                let e50 = err(p.p50Ms, real50), e99 = err(p.p99Ms, real99)
+                let within = abs(e50) <= Self.p50Tolerance && abs(e99) <= Self.p99Tolerance
+                log(String(format: "step %d at %.0f%%: p50 real %.2f ms, simulated %.2f (%+.1f%%); p99 real %.2f, simulated %.2f (%+.1f%%)",
+                           m.step, level.percent, real50, p.p50Ms, e50, real99, p.p99Ms, e99))
+                t.append(head + [f(level.percent, 0), f(level.offered, 1), String(level.throughput.count), f(realX, 1),
+                                 f(level.throughput.min() ?? .nan, 1), f(level.throughput.max() ?? .nan, 1), f(p.throughput, 1),
+                                 f(err(p.throughput, realX), 1),
+                                 f(real50), f(level.p50Ms.min() ?? .nan), f(level.p50Ms.max() ?? .nan), f(p.p50Ms), f(e50, 1),
+                                 f(real99), f(level.p99Ms.min() ?? .nan), f(level.p99Ms.max() ?? .nan), f(p.p99Ms), f(e99, 1),
+                                 f(mean(level.errorRate), 4), f(p.errorRate, 4), f(mean(level.labCores)), f(m.labCores(atRate: p.throughput)),
+                                 within ? "true" : "false", String(m.cores), m.pinned ? "true" : "false", f(level.loadAverage1m.max() ?? .nan, 2)])
+            }
+        }
+        return t
+    }
+
+    /// The models' inputs, per step, request type and component: CPU per request (ms), and the
+    /// type's delay (latency minus CPU at the calibration load) p50 and p99, the lab's utilisation
+    /// in the type's run, and the lab's CPU with no load (cores).
+    public static func inputs(_ measured: [Measurement]) -> CSVTable {
+        var t = CSVTable(header: ["step", "request_type", "component", "cpu_ms_per_request", "delay_p50_ms", "delay_p99_ms", "calibration_utilisation", "idle_cores", "path_share"])
+        for m in measured {
+            for kind in m.mix {
+                let delays = (m.delays[kind.name] ?? []).map { Int64($0 * 1e9) }
+                let p50 = String(format: "%.3f", Percentile.of(delays, 0.5) / 1e6), p99 = String(format: "%.3f", Percentile.of(delays, 0.99) / 1e6)
+                let u = String(format: "%.3f", m.typeUtilisation[kind.name] ?? 0)
+                for (c, d) in zip(m.components, m.demands[kind.name] ?? []) {
+                    t.append([String(m.step), kind.name, c, String(format: "%.4f", d * 1000), p50, p99, u, String(format: "%.4f", m.idleCores), String(format: "%.3f", m.pathShare)])
+                }
+            }
+        }
+        return t
+    }
+}
