@@ -105,20 +105,20 @@ public struct StepComparison: Sendable {
         }
 
         /// Requests per second that saturate the cores by the utilisation law on the CPU curve.
+        /// 0 when the curve never reaches them (a flat or falling last segment).
         public var utilisationLimit: Double {
-            let c = cpuCurve
-            guard c.count >= 2, let a = c.dropLast().last, let b = c.last, b.cores > a.cores else { return 0 }
-            if let i = c.indices.first(where: { c[$0].cores >= Double(cores) }), i > 0 {
-                let (p, q) = (c[i - 1], c[i])
-                return p.rate + (q.rate - p.rate) * (Double(cores) - p.cores) / (q.cores - p.cores)
-            }
-            return b.rate + (b.rate - a.rate) * (Double(cores) - b.cores) / (b.cores - a.cores)
+            let c = cpuCurve, target = Double(cores)
+            guard c.count >= 2 else { return 0 }
+            // The segment that crosses the cores (the first one, extended backwards, when the first
+            // point is already at them), else the last one extended.
+            let i = c.indices.first { c[$0].cores >= target }.map { max(1, $0) } ?? c.count - 1
+            let (p, q) = (c[i - 1], c[i])
+            guard q.cores > p.cores else { return 0 }
+            return max(0, p.rate + (q.rate - p.rate) * (target - p.cores) / (q.cores - p.cores))
         }
 
         /// The mix's CPU per request in the types' own runs (s).
-        public var typesDemand: Double {
-            mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / max(mix.reduce(0) { $0 + $1.weight }, 1e-12)
-        }
+        public var typesDemand: Double { StepComparison.typesDemand(mix, demands) }
 
         /// The CPU per request the curve gives at `rate` (s).
         public func demand(atRate rate: Double) -> Double { labCores(atRate: rate) / max(rate, 1e-9) }
@@ -163,7 +163,7 @@ public struct StepComparison: Sendable {
         guard estimate > 0 else { throw LabError("step \(number) answered no request of the closed-loop estimate (see the logs in the lab directory)") }
         log(String(format: "closed loop (32 clients): %.0f req/s", estimate))
         // The search is repeated: one search's answer (the highest rate that passed, over windows
-        // of a few seconds) moves by ±15% from one search to the next here.
+        // of a few seconds) moves by up to 30% from one search to the next here.
         var searches: [Calibration.RampStep] = []
         for r in 0..<capacityRuns {
             var b = base
@@ -196,7 +196,7 @@ public struct StepComparison: Sendable {
         // comes from this curve, not from the low-load runs alone.
         var points: [(Double, Double)] = [], latencyPoints: [(Double, Double)] = []
         var lowest: (run: LoadRun, rate: Double, cores: Double)?
-        for fraction in cpuLoads {
+        for fraction in cpuLoads.sorted() {
             var o = base
             o.warmup = 1; o.duration = max(typeDuration, duration); o.seed = seed &+ 900 &+ UInt64(points.count)
             let before = cpu.read(), t0 = monotonicNanoseconds()
@@ -210,7 +210,7 @@ public struct StepComparison: Sendable {
             let meanLatency = all.isEmpty ? 0 : Double(all.reduce(0, +)) / Double(all.count) / 1e9
             if lowest == nil { lowest = (run, rate, cores) }
             // x = the CPU per request stretched by processor sharing at this utilisation.
-            latencyPoints.append((cores / rate / max(0.05, 1 - cores / Double(labCores.count)), meanLatency))
+            if rate > 0 { latencyPoints.append((cores / rate / max(0.05, 1 - cores / Double(labCores.count)), meanLatency)) }
             log(String(format: "  mix at %.0f%%: %.0f req/s, lab CPU %.3f cores, mean latency %.3f ms", fraction * 100, rate, cores, meanLatency * 1e3))
         }
         points.sort { $0.0 < $1.0 }
@@ -224,13 +224,21 @@ public struct StepComparison: Sendable {
         // the three loads (the highest, where the stretch is largest, steadies the slope). The
         // rest is CPU the lab spends beside the requests' paths (after an answer is sent, in
         // other processes' housekeeping).
-        let share = min(1, max(0.05, LinearFit(latencyPoints)?.slope ?? 1))
-        log(String(format: "CPU on the requests' path: %.2f of it (mean latency against stretched CPU at %@)", share,
+        let fit = LinearFit(latencyPoints)
+        let slope = fit.map(\.slope).flatMap { $0.isFinite ? $0 : nil } ?? 1
+        let share = min(1, max(0.05, slope))
+        log(String(format: "CPU on the requests' path: %.2f of it (mean latency = %.3f ms + %.3f × stretched CPU, R² %.3f; at %@)", share,
+                   (fit?.intercept ?? 0) * 1e3, slope, fit?.r2 ?? 0,
                    latencyPoints.map { String(format: "%.3f → %.3f ms", $0.0 * 1e3, $0.1 * 1e3) }.joined(separator: ", ")))
+        if slope > 1 || slope < 0.05 || (fit?.intercept ?? 0) < 0 {
+            log(String(format: "warning: latency does not follow processor sharing on the measured CPU here (slope %.2f, intercept %.3f ms): the share is clamped to %.2f",
+                       slope, (fit?.intercept ?? 0) * 1e3, share))
+        }
 
         var demands: [String: [Double]] = [:], delays: [String: [Double]] = [:], utilisation: [String: Double] = [:]
         let rate = max(20, calibrationLoad * capacity)
-        for kind in mix {
+        // Orders before payments: a payment's CPU is found by taking its orders' out.
+        for kind in mix.filter({ $0.request != .pay }) + mix.filter({ $0.request == .pay }) {
             let alone: [ShopWorkload.RequestKind] = kind.request == .pay ? [.init(.placeOrder, weight: 1), .init(.pay, weight: 1)] : [kind]
             var o = base
             o.warmup = 0; o.duration = typeDuration; o.seed = seed &+ 1_000 &+ UInt64(demands.count)
@@ -242,8 +250,11 @@ public struct StepComparison: Sendable {
             let served = Double(target?.latencies.count ?? 0)
             guard served > 0 else { throw LabError("step \(number): no \(kind.name) request was answered in its calibration run") }
             var perRequest = used.map { $0 / served }
-            if kind.request == .pay, let order = demands[ShopRequest.placeOrder.name],
-               let orders = run.types.first(where: { $0.name == ShopRequest.placeOrder.name }) {
+            if kind.request == .pay {
+                let order = demands[ShopRequest.placeOrder.name] ?? []
+                guard !order.isEmpty, let orders = run.types.first(where: { $0.name == ShopRequest.placeOrder.name }) else {
+                    throw LabError("step \(number): payments' CPU needs the orders' first (place_order is not in the mix)")
+                }
                 let n = Double(orders.latencies.count)
                 perRequest = zip(used, order).map { max(0, $0 - n * $1) / served }
             }
@@ -259,9 +270,8 @@ public struct StepComparison: Sendable {
         // on the path there, stretched by processor sharing at that utilisation. From the mix, not
         // the type's own run: at 10% the cores idle between requests and wake-ups add latency the
         // loads that matter do not have.
-        if let low = lowest {
-            let total = mix.reduce(0) { $0 + $1.weight }
-            let typesDemand = mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / total
+        if let low = lowest, low.rate > 0 {
+            let typesDemand = Self.typesDemand(mix, demands)
             let scale = typesDemand > 0 ? low.cores / low.rate / typesDemand : 1
             let rho = min(0.95, low.cores / Double(labCores.count))
             for kind in mix {
@@ -270,6 +280,13 @@ public struct StepComparison: Sendable {
                 delays[kind.name] = latencies.map { max(1e-6, Double($0) / 1e9 - onPath) }
                 utilisation[kind.name] = rho
             }
+            // Where a type's latency is mostly below its CPU on the path, its delay is mostly the
+            // floor and the model's latency for it is the CPU alone: say so.
+            let floors = mix.map { kind -> String in
+                let d = delays[kind.name] ?? []
+                return String(format: "%@ %.0f%%", kind.name, d.isEmpty ? 0 : Double(d.filter { $0 <= 1e-6 }.count) / Double(d.count) * 100)
+            }
+            log("delays at the 1 µs floor (latency below the CPU on the path): " + floors.joined(separator: ", "))
         }
 
         // 3. Levels.
@@ -303,6 +320,11 @@ public struct StepComparison: Sendable {
 }
 
 extension StepComparison {
+    /// The mix's CPU per request (s) from each type's CPU in each component.
+    static func typesDemand(_ mix: [ShopWorkload.RequestKind], _ demands: [String: [Double]]) -> Double {
+        mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / max(mix.reduce(0) { $0 + $1.weight }, 1e-12)
+    }
+
     /// Acceptance (issue #16): capacity and step-to-step gains within 15%; p50 within 15% and
     /// p99 within 30% at 30 and 60% of capacity.
     public static let capacityTolerance = 15.0, p50Tolerance = 15.0, p99Tolerance = 30.0
@@ -355,8 +377,8 @@ extension StepComparison {
     }
 
     /// The models' inputs, per step, request type and component: CPU per request (ms), and the
-    /// type's delay (latency minus CPU at the calibration load) p50 and p99, the lab's utilisation
-    /// in the type's run, and the lab's CPU with no load (cores).
+    /// type's delay (its latency in the mix at 20% minus its CPU on the path there) p50 and p99, the
+    /// lab's utilisation in that mix run, the lab's CPU with no load (cores), and the path share.
     public static func inputs(_ measured: [Measurement]) -> CSVTable {
         var t = CSVTable(header: ["step", "request_type", "component", "cpu_ms_per_request", "delay_p50_ms", "delay_p99_ms", "calibration_utilisation", "idle_cores", "path_share"])
         for m in measured {

@@ -11,15 +11,16 @@ import Foundation
 /// - `app`: one instance per backend process on the host; each request type's operation is the
 ///   backend's CPU, then the CPU it causes in Redis, the primary and the replicas (each a `cpu`
 ///   step on the same host: processor sharing does not care which process computes), then a
-///   `delay` — the type's latency at the calibration load minus that CPU, as measured (an
-///   empirical sample: waits on the network stack, the disk and wake-ups; it uses no CPU).
+///   `delay` — the type's latencies in the mix at 20% of capacity minus that CPU there (an
+///   empirical sample: waits on the network stack, the disk and wake-ups; it uses no CPU;
+///   floored at 1 µs).
 /// - CPU per request falls as load grows (wake-ups and system calls are shared by more
 ///   requests): the lab's CPU measured with the mix at 20, 50 and 90% of capacity gives a curve
 ///   cores(λ) (piecewise linear, ends extended), and at a rate λ each type's CPU (in the
 ///   proportions of the types' own runs) is scaled so the mix's demand is cores(λ)/λ. The
 ///   delays stay as measured at the calibration load.
 /// - Not all of it is on a request's path: mean latency against the CPU stretched by processor
-///   sharing, over the mix runs at 20, 50 and 90%, has slope `pathShare` < 1 (work after an answer
+///   sharing, over the mix runs at 20, 50 and 90%, has a slope: `pathShare` (clamped to 0.05…1) (work after an answer
 ///   is sent, other processes' housekeeping). That share is each request's `cpu`; the rest,
 ///   (1 − share) × cores(λ), is the host's `background` at that rate: it loads the cores and
 ///   slows every request's CPU, without being a request's own.
@@ -129,9 +130,11 @@ public struct StepModel: Sendable {
                           errorRate: try LabSimulation.metric(metrics, "all/error_rate"))
     }
 
-    /// The highest rate the simulated step follows by the real search's rule (answers ≥ 97% of
-    /// the offer, errors < 1%, p99 ≤ `p99BoundMs`): bisection between 20% and 130% of the
-    /// utilisation-law limit, to 0.5%.
+    /// The highest rate the simulated step follows by the real search's pass rule (answers ≥ 97%
+    /// of the offer, errors < 1%, p99 ≤ `p99BoundMs`), by bisection between 20% and 130% of the
+    /// utilisation-law limit, to 0.5%, over 30 s × 2 replications — finer and longer than the
+    /// real search's 15% steps, two bisections and 4 s windows. 130% of the limit is checked to
+    /// fail (the answer is not a bound of the search).
     public func capacity(p99BoundMs: Double) throws -> Double {
         let limit = measurement.utilisationLimit
         guard limit > 0 else { return 0 }
@@ -143,6 +146,7 @@ public struct StepModel: Sendable {
         }
         var lo = 0.2 * limit, hi = 1.3 * limit
         guard try passes(lo) else { return 0 }
+        guard try !passes(hi) else { throw LabError("step \(measurement.step)'s model follows 130% of its utilisation limit: the limit is wrong (a bug in archsim)") }
         while (hi - lo) / lo > 0.005 {
             let mid = (lo + hi) / 2
             if try passes(mid) { lo = mid } else { hi = mid }

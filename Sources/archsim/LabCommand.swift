@@ -210,7 +210,7 @@ struct LabSteps: ParsableCommand {
     var levels: String?
     @Option(help: "Runs per level.")
     var runs: Int?
-    @Option(help: ArgumentHelp("Measured seconds of each level run (after a 2 s warm-up).", valueName: "s"))
+    @Option(help: ArgumentHelp("Measured seconds of each level run (after a 2 s warm-up; 1 s with --quick).", valueName: "s"))
     var duration: Double?
     @Option(help: "Backend processes behind nginx (steps 2, 4, 5).")
     var backends: Int = 2
@@ -240,6 +240,7 @@ struct LabSteps: ParsableCommand {
                 if !numbers.contains(n) { numbers.append(n) }
             }
             numbers.sort()
+            guard !numbers.isEmpty else { throw ValidationError("--steps: expected at least one step, such as 1,2,4,5") }
         }
         if let levels {
             c.levels = try levels.split(separator: ",").map { part in
@@ -248,6 +249,7 @@ struct LabSteps: ParsableCommand {
                 }
                 return v
             }
+            guard !c.levels.isEmpty else { throw ValidationError("--levels: expected at least one percentage, such as 30,60,80") }
         }
         if let runs { guard (1...20).contains(runs) else { throw ValidationError("--runs must be in 1...20") }; c.runs = runs }
         if let duration { guard duration >= 1, duration <= 600 else { throw ValidationError("--duration must be 1...600 s") }; c.duration = duration }
@@ -271,7 +273,8 @@ struct LabSteps: ParsableCommand {
         let current = CurrentLab(remove: true, parent: base)
         let interrupts = stopOnInterrupt(current)
         defer { interrupts.forEach { $0.cancel() } }
-        defer { try? FileManager.default.removeItem(atPath: base) }
+        var keep = false
+        defer { if !keep { try? FileManager.default.removeItem(atPath: base) } }
         for number in numbers {
             var step = LabStep(number: number, backends: number == 1 ? nil : comparison.backends, replicas: number >= 5 ? comparison.replicas : nil)
             step.catalogueProducts = comparison.products
@@ -289,9 +292,18 @@ struct LabSteps: ParsableCommand {
             }
             let left = lab.down()
             current.set(nil)
+            // A failed step keeps its directory: the error names its logs.
+            guard left.isEmpty else {
+                keep = true
+                throw InputError(description: "pids \(left) survived SIGKILL; the lab directory \(lab.directory) is kept")
+            }
+            let m: StepComparison.Measurement, table: CSVTable
+            do { (m, table) = try outcome.get() } catch {
+                keep = true
+                FileHandle.standardError.write(Data("archsim lab steps: step \(number) failed; its logs are kept in \(lab.directory)\n".utf8))
+                throw error
+            }
             try? FileManager.default.removeItem(atPath: lab.directory)
-            let (m, table) = try outcome.get()
-            guard left.isEmpty else { throw InputError(description: "pids \(left) survived SIGKILL") }
             measured.append(m)
             for row in table.rows where row[1] != "url" { settings.append([String(number)] + row) }
         }

@@ -54,7 +54,8 @@ final class LabStepsTests: XCTestCase {
     }
 
     func testStepsAndLevelsItCannotMeasureAreRefused() throws {
-        for (arguments, expected) in [(["--steps", "3"], "step 3"), (["--levels", "120"], "--levels"), (["--steps", "x"], "--steps")] {
+        for (arguments, expected) in [(["--steps", "3"], "step 3"), (["--levels", "120"], "--levels"), (["--steps", "x"], "--steps"),
+                                     (["--levels", ","], "--levels"), (["--steps", ","], "--steps")] {
             let r = try CLI.run(["lab", "steps", "--out", NSTemporaryDirectory() + "unused-\(UUID())"] + arguments)
             XCTAssertEqual(r.status, 2, "\(arguments): \(r.stdout) \(r.stderr)")
             XCTAssertTrue(r.stderr.contains(expected), "\(arguments): \(r.stderr)")
