@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+import ArchSimBackend
 import ArchSimCalibration
 import Foundation
 
@@ -7,8 +8,9 @@ import Foundation
 /// A component is one lab server and every process it forked (PostgreSQL's backends, WAL
 /// sender and receiver, checkpointer; nginx's workers): ``LabProcess/live``, the processes
 /// working in its directory. Its CPU is the sum of their user + system time
-/// (`/proc/PID/stat`); a process that exits between two readings takes its time with it, which
-/// the lab's long-lived processes (pooled connections, one nginx worker) do not do.
+/// (`/proc/PID/stat`); a process that exits between two readings takes its last part with it
+/// (``used(from:to:)``), which the lab's long-lived processes (pooled connections, one nginx
+/// worker) do not do.
 public struct ComponentCPU: Sendable {
     public struct Component: Sendable {
         /// `nginx`, `backend`, `primary`, `replica`, `redis`.
@@ -48,6 +50,15 @@ public struct ComponentCPU: Sendable {
         zip(a, b).map { before, after in
             after.keys.sorted().reduce(0) { $0 + max(0, after[$1]! - (before[$1] ?? 0)) }
         }
+    }
+
+    /// Runs `body`; returns its result, the seconds it took and the CPU seconds each component
+    /// used meanwhile.
+    public func measure<T>(_ body: () async throws -> T) async rethrows -> (result: T, seconds: Double, used: [Double]) {
+        let before = read(), start = monotonicNanoseconds()
+        let result = try await body()
+        let seconds = Double(monotonicNanoseconds() - start) / 1e9
+        return (result, seconds, Self.used(from: before, to: read()))
     }
 
     /// Puts every thread of every process of every component on `cores`. Processes forked

@@ -183,10 +183,8 @@ public struct StepComparison: Sendable {
 
         // 2. Inputs: idle CPU, then each request type alone.
         try await Task.sleep(nanoseconds: 2_000_000_000)
-        let idleStart = cpu.read(), idleT0 = monotonicNanoseconds()
-        try await Task.sleep(nanoseconds: 3_000_000_000)
-        let idleSeconds = Double(monotonicNanoseconds() - idleT0) / 1e9
-        let idle = ComponentCPU.used(from: idleStart, to: cpu.read()).map { $0 / idleSeconds }
+        let quiet = try await cpu.measure { try await Task.sleep(nanoseconds: 3_000_000_000) }
+        let idle = quiet.used.map { $0 / quiet.seconds }
         let idleCores = idle.reduce(0, +)
         log(String(format: "idle: %.3f cores (%@)", idleCores,
                    zip(cpu.kinds, idle).map { String(format: "%@ %.3f", $0, $1) }.joined(separator: ", ")))
@@ -199,10 +197,8 @@ public struct StepComparison: Sendable {
         for fraction in cpuLoads.sorted() {
             var o = base
             o.warmup = 1; o.duration = max(typeDuration, duration); o.seed = seed &+ 900 &+ UInt64(points.count)
-            let before = cpu.read(), t0 = monotonicNanoseconds()
-            let run = try await LoadGenerator.open(workload, rate: fraction * capacity, options: o)
-            let seconds = Double(monotonicNanoseconds() - t0) / 1e9
-            let cores = ComponentCPU.used(from: before, to: cpu.read()).reduce(0, +) / seconds
+            let (run, seconds, used) = try await cpu.measure { try await LoadGenerator.open(workload, rate: fraction * capacity, options: o) }
+            let cores = used.reduce(0, +) / seconds
             // The whole call: warm-up and window, at the rate answered (all of it at these loads).
             let rate = run.throughput  // answered per second (the utilisation law's throughput)
             points.append((rate, cores))
@@ -242,10 +238,10 @@ public struct StepComparison: Sendable {
             let alone: [ShopWorkload.RequestKind] = kind.request == .pay ? [.init(.placeOrder, weight: 1), .init(.pay, weight: 1)] : [kind]
             var o = base
             o.warmup = 0; o.duration = typeDuration; o.seed = seed &+ 1_000 &+ UInt64(demands.count)
-            let before = cpu.read(), t0 = monotonicNanoseconds()
-            let run = try await LoadGenerator.open(ShopWorkload(catalogue: catalogue, requests: alone), rate: rate, options: o)
-            let seconds = Double(monotonicNanoseconds() - t0) / 1e9
-            let used = zip(ComponentCPU.used(from: before, to: cpu.read()), idle).map { max(0, $0 - $1 * seconds) }
+            let (run, seconds, total) = try await cpu.measure {
+                try await LoadGenerator.open(ShopWorkload(catalogue: catalogue, requests: alone), rate: rate, options: o)
+            }
+            let used = zip(total, idle).map { max(0, $0 - $1 * seconds) }
             let target = run.types.first { $0.name == kind.name }
             let served = Double(target?.latencies.count ?? 0)
             guard served > 0 else { throw LabError("step \(number): no \(kind.name) request was answered in its calibration run") }
@@ -296,15 +292,13 @@ public struct StepComparison: Sendable {
             for r in 0..<runs {
                 var o = base
                 o.warmup = warmup; o.duration = duration; o.seed = seed &+ 2_000 &+ UInt64(percent) * 10 &+ UInt64(r)
-                let before = cpu.read(), t0 = monotonicNanoseconds()
-                let run = try await LoadGenerator.open(workload, rate: level.offered, options: o)
-                let seconds = Double(monotonicNanoseconds() - t0) / 1e9
+                let (run, seconds, used) = try await cpu.measure { try await LoadGenerator.open(workload, rate: level.offered, options: o) }
                 let all = run.allLatencies
                 level.throughput.append(run.throughput)
                 level.p50Ms.append(Percentile.of(all, 0.5) / 1e6)
                 level.p99Ms.append(Percentile.of(all, 0.99) / 1e6)
                 level.errorRate.append(run.errorRate)
-                level.labCores.append(ComponentCPU.used(from: before, to: cpu.read()).reduce(0, +) / seconds)
+                level.labCores.append(used.reduce(0, +) / seconds)
                 level.loadAverage1m.append(run.resources?.loadAverage1m ?? Machine.loadAverage1m())
                 log(String(format: "  %2.0f%% run %d: %6.0f req/s offered, %6.0f answered/s, p50 %.2f ms, p99 %.2f ms, errors %.4f, lab CPU %.2f cores",
                            percent, r + 1, level.offered, run.throughput, level.p50Ms.last!, level.p99Ms.last!, run.errorRate, level.labCores.last!))
