@@ -5,7 +5,7 @@ import ArchSimBackend
 /// types, their weights, and how keys are drawn. The same description produces the load
 /// generator's requests and the calibrated scenario's `workload:` section.
 public struct ShopWorkload: Sendable, Equatable {
-    public struct RequestKind: Sendable, Equatable {
+    public struct RequestKind: Sendable, Equatable, Codable {
         public var request: ShopRequest
         public var weight: Double
         /// Request type name, as in the scenario (`view_product`, …).

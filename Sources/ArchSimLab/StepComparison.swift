@@ -12,14 +12,15 @@ import Foundation
 /// 1. **Capacity**, open loop: the highest offered rate of the e-commerce mix the step answers
 ///    with p99 under `capacityP99Ms`, 97% of what was sent answered and under 1% errors (the
 ///    calibration's search: a closed-loop estimate, 15% steps, two bisections).
-/// 2. **The step's inputs**, measured: the idle CPU of every component; the mix at 20, 50 and
+/// 2. **The step's inputs**, measured once the lab has settled (its CPU with no load back near
+///    what it was before any load): the idle CPU of every component; the mix at 20, 50 and
 ///    90% of capacity — the lab's CPU against throughput (per request it falls as load grows),
 ///    and from the mean latency at those loads the share of that CPU on the requests' paths;
 ///    each request type alone at `calibrationLoad` of capacity — CPU per request of each
 ///    component by the utilisation law (CPU seconds used, idle subtracted, over requests
 ///    answered; payments run with orders, one for one, the orders' CPU subtracted); and each
-///    type's latencies in the mix at 20% less its CPU on the path: its delay.
-/// 3. **Levels**: the mix at each of `levels` percent of capacity, `runs` runs each: throughput,
+///    type's latencies in the mix at 20%, which the model splits into CPU and delay.
+/// 3. **Levels**, once the lab has settled again: the mix at each of `levels` percent of capacity, `runs` runs each: throughput,
 ///    p50, p99, errors, the lab's CPU.
 ///
 /// The prediction is ``StepModel``: the step's architecture in scenario format 1.1 from those
@@ -44,13 +45,23 @@ public struct StepComparison: Sendable {
     /// Capacity searches per step (their mean is the capacity).
     public var capacityRuns = 3
     public var capacityP99Ms = 50.0
+    /// Before the inputs and the levels: wait (at most `settleLimit` s) until the lab's CPU with
+    /// no load is within `settleMargin` cores of its CPU before any load.
+    public var settleMargin = 0.01, settleLimit = 60.0
+    /// Seconds an entry stays in the step's Redis cache (`lab up --cache-ttl`). With a cache, the
+    /// mix runs this long, unmeasured, before each CPU curve run and each level's first run:
+    /// the cache's content follows
+    /// a change of load over a TTL, so a shorter warm-up measures the previous load's cache (in
+    /// one run, the curve measured 20–60 s after the capacity searches lay 10–20% above the CPU
+    /// the levels used at the same rates, in steps 4 and 5 only).
+    public var cacheTTL = 60.0
     public var seed: UInt64 = 1
     public var mix = ShopWorkload.standardMix
 
     public init() {}
 
     /// What was measured on one step: the model's inputs and the levels' outcomes.
-    public struct Measurement: Sendable {
+    public struct Measurement: Sendable, Codable {
         public var step: Int
         public var backends: Int
         public var replicas: Int
@@ -66,15 +77,19 @@ public struct StepComparison: Sendable {
         public var components: [String]
         /// Request type → CPU seconds per request of each component.
         public var demands: [String: [Double]]
-        /// Request type → its latencies in the mix at the lowest CPU load minus its CPU on the path
-        /// (stretched by processor sharing at that utilisation), seconds, ≥ 1 µs.
-        public var delays: [String: [Double]]
-        /// Request type → the lab's utilisation of its cores where its delays were measured.
+        /// Request type → its latencies in the mix at the lowest CPU load (seconds): split into
+        /// CPU and delay by ``split(_:)``.
+        public var latencies: [String: [Double]]
+        /// Request type → the lab's utilisation of its cores where its latencies were measured.
         public var typeUtilisation: [String: Double]
         /// CPU (cores) the lab's processes use with no load.
         public var idleCores: Double
         /// The lab's CPU against throughput in the mix runs: (req/s, cores), ascending.
-        public var cpuCurve: [(rate: Double, cores: Double)]
+        public var cpuCurve: [CPUPoint]
+        public struct CPUPoint: Sendable, Codable {
+            public var rate: Double
+            public var cores: Double
+        }
         /// The share of the CPU that lies on the requests' paths (the rest loads the cores beside them).
         public var pathShare: Double
         public var levels: [Level]
@@ -83,12 +98,13 @@ public struct StepComparison: Sendable {
         public var mix: [ShopWorkload.RequestKind]
 
         public init(step: Int, backends: Int, replicas: Int, cores: Int, pinned: Bool, capacities: [Double], capacityP99Ms: Double,
-                    components: [String], demands: [String: [Double]], delays: [String: [Double]], typeUtilisation: [String: Double],
+                    components: [String], demands: [String: [Double]], latencies: [String: [Double]], typeUtilisation: [String: Double],
                     idleCores: Double, cpuCurve: [(rate: Double, cores: Double)], pathShare: Double = 1, levels: [Level], loadAverage1m: Double,
                     mix: [ShopWorkload.RequestKind]) {
             self.step = step; self.backends = backends; self.replicas = replicas; self.cores = cores; self.pinned = pinned
             self.capacities = capacities; self.capacityP99Ms = capacityP99Ms; self.components = components; self.demands = demands
-            self.delays = delays; self.typeUtilisation = typeUtilisation; self.idleCores = idleCores; self.cpuCurve = cpuCurve
+            self.latencies = latencies; self.typeUtilisation = typeUtilisation; self.idleCores = idleCores
+            self.cpuCurve = cpuCurve.map { CPUPoint(rate: $0.rate, cores: $0.cores) }
             self.pathShare = pathShare
             self.levels = levels; self.loadAverage1m = loadAverage1m; self.mix = mix
         }
@@ -122,9 +138,29 @@ public struct StepComparison: Sendable {
 
         /// The CPU per request the curve gives at `rate` (s).
         public func demand(atRate rate: Double) -> Double { labCores(atRate: rate) / max(rate, 1e-9) }
+
+        /// A type's latencies in the mix at the lowest load, split into CPU and the rest. Its CPU on
+        /// the path there, stretched by processor sharing, is
+        /// c = share × (the curve's demand there / ``typesDemand``) × the type's CPU / (1 − ρ);
+        /// the CPU's part of its mean latency f = min(1, c / mean latency). Each latency Lᵢ gives
+        /// a CPU shape Lᵢ / mean (mean 1: the model's CPU for the type is its mean CPU times a
+        /// draw of it) and a delay (1 − f) Lᵢ. So the model reproduces the type's latency
+        /// distribution at that load — short requests as well as long ones — where a constant
+        /// CPU plus the latency minus it (floored at 0) could not go below c. `exceeds`: c was
+        /// above the mean latency (the CPU measured is more than the latency holds; f is 1).
+        public func split(_ type: String) -> (shape: [Double], delays: [Double], cpuFraction: Double, exceeds: Bool) {
+            let l = latencies[type] ?? []
+            let meanL = l.isEmpty ? 0 : l.reduce(0, +) / Double(l.count)
+            guard meanL > 0, let low = cpuCurve.first, low.rate > 0 else { return ([], [], 1, false) }
+            let scale = typesDemand > 0 ? low.cores / low.rate / typesDemand : 1
+            let rho = min(0.95, typeUtilisation[type] ?? low.cores / Double(max(cores, 1)))
+            let c = pathShare * scale * (demands[type]?.reduce(0, +) ?? 0) / (1 - rho)
+            let f = min(1, c / meanL)
+            return (l.map { $0 / meanL }, l.map { (1 - f) * $0 }, f, c > meanL)
+        }
     }
 
-    public struct Level: Sendable {
+    public struct Level: Sendable, Codable {
         public var percent: Double
         public var offered: Double
         public var throughput: [Double] = []
@@ -134,6 +170,8 @@ public struct StepComparison: Sendable {
         /// Cores the lab's processes used.
         public var labCores: [Double] = []
         public var loadAverage1m: [Double] = []
+        /// What the servers said over the level's runs (nil in runs made before it was measured).
+        public var servers: ServerStatistics?
     }
 
     /// Measures step `number` on a running lab: `running` is what ``LabStep/up`` started.
@@ -153,8 +191,15 @@ public struct StepComparison: Sendable {
         let catalogue = CatalogueSpec(products: products, users: users)
         let workload = ShopWorkload(catalogue: catalogue, requests: mix)
         var base = LoadGenerator.Options(host: "127.0.0.1", port: running.entryPort, seed: seed)
+        // The generator's thread alone on its core; archsim's other threads go with the lab (with
+        // all of archsim on the generator's core, the generator answered 35% fewer requests in
+        // the closed-loop estimate — 826 against 1,275 req/s in step 1 — and the lab's capacity
+        // came out 25% lower: the generator, not the lab, was measured).
         base.isolation = isolation
         let loadAverage = Machine.loadAverage1m()
+        let baseline = try await cpu.measure { try await Task.sleep(nanoseconds: 3_000_000_000) }
+        let baselineCores = baseline.used.reduce(0, +) / baseline.seconds
+        log(String(format: "before any load: %.4f cores", baselineCores))
 
         // 1. Capacity.
         var closed = base
@@ -181,8 +226,11 @@ public struct StepComparison: Sendable {
         log(String(format: "capacity: %.0f req/s (mean of %d searches, %.0f to %.0f)", capacity, capacities.count,
                    capacities.min()!, capacities.max()!))
 
-        // 2. Inputs: idle CPU, then each request type alone.
-        try await Task.sleep(nanoseconds: 2_000_000_000)
+        // 2. Inputs: idle CPU, then each request type alone. Right after a run past capacity the
+        // lab keeps working for a while (the backends' deferred timers, PostgreSQL's autovacuum
+        // and checkpoints): a measurement that starts then counts that work as its own (in one
+        // run, 0.04 cores of "idle" and a CPU curve 12% above what the levels used).
+        try await settle(cpu, baseline: baselineCores, log: log)
         let quiet = try await cpu.measure { try await Task.sleep(nanoseconds: 3_000_000_000) }
         let idle = quiet.used.map { $0 / quiet.seconds }
         let idleCores = idle.reduce(0, +)
@@ -194,7 +242,17 @@ public struct StepComparison: Sendable {
         // comes from this curve, not from the low-load runs alone.
         var points: [(Double, Double)] = [], latencyPoints: [(Double, Double)] = []
         var lowest: (run: LoadRun, rate: Double, cores: Double)?
+        let cacheWarmup = running.redis != nil ? cacheTTL : 0
+        if cacheWarmup > 0 { log(String(format: "with a cache: the mix runs %.0f s (its TTL) at each new rate before it is measured", cacheWarmup)) }
+        // The lab at `rate` for `cacheWarmup` seconds, not measured.
+        func condition(_ rate: Double) async throws {
+            guard cacheWarmup > 0 else { return }
+            var o = base
+            o.warmup = 0; o.duration = cacheWarmup; o.seed = base.seed &+ 77_777
+            _ = try await LoadGenerator.open(workload, rate: rate, options: o)
+        }
         for fraction in cpuLoads.sorted() {
+            try await condition(fraction * capacity)
             var o = base
             o.warmup = 1; o.duration = max(typeDuration, duration); o.seed = seed &+ 900 &+ UInt64(points.count)
             let (run, seconds, used) = try await cpu.measure { try await LoadGenerator.open(workload, rate: fraction * capacity, options: o) }
@@ -231,7 +289,7 @@ public struct StepComparison: Sendable {
                        slope, (fit?.intercept ?? 0) * 1e3, share))
         }
 
-        var demands: [String: [Double]] = [:], delays: [String: [Double]] = [:], utilisation: [String: Double] = [:]
+        var demands: [String: [Double]] = [:], latencies: [String: [Double]] = [:], utilisation: [String: Double] = [:]
         let rate = max(20, calibrationLoad * capacity)
         // Orders before payments: a payment's CPU is found by taking its orders' out.
         for kind in mix.filter({ $0.request != .pay }) + mix.filter({ $0.request == .pay }) {
@@ -262,58 +320,80 @@ public struct StepComparison: Sendable {
                        Percentile.of(target?.latencies ?? [], 0.5) / 1e6, rho))
         }
 
-        // Each type's delay: its latencies in the mix at the lowest CPU load (20%) minus its CPU
-        // on the path there, stretched by processor sharing at that utilisation. From the mix, not
-        // the type's own run: at 10% the cores idle between requests and wake-ups add latency the
-        // loads that matter do not have.
+        // Each type's latencies in the mix at the lowest CPU load (20%): the model splits them
+        // into CPU and delay (``Measurement/split(_:)``). From the mix, not the type's own run: at
+        // 10% the cores idle between requests and wake-ups add latency the loads that matter do
+        // not have.
         if let low = lowest, low.rate > 0 {
-            let typesDemand = Self.typesDemand(mix, demands)
-            let scale = typesDemand > 0 ? low.cores / low.rate / typesDemand : 1
             let rho = min(0.95, low.cores / Double(labCores.count))
             for kind in mix {
-                let onPath = share * scale * (demands[kind.name]?.reduce(0, +) ?? 0) / (1 - rho)
-                let latencies = low.run.types.first { $0.name == kind.name }?.latencies ?? []
-                delays[kind.name] = latencies.map { max(1e-6, Double($0) / 1e9 - onPath) }
+                latencies[kind.name] = (low.run.types.first { $0.name == kind.name }?.latencies ?? []).map { Double($0) / 1e9 }
                 utilisation[kind.name] = rho
             }
-            // Where a type's latency is mostly below its CPU on the path, its delay is mostly the
-            // floor and the model's latency for it is the CPU alone: say so.
-            let floors = mix.map { kind -> String in
-                let d = delays[kind.name] ?? []
-                return String(format: "%@ %.0f%%", kind.name, d.isEmpty ? 0 : Double(d.filter { $0 <= 1e-6 }.count) / Double(d.count) * 100)
-            }
-            log("delays at the 1 µs floor (latency below the CPU on the path): " + floors.joined(separator: ", "))
         }
 
         // 3. Levels.
+        try await settle(cpu, baseline: baselineCores, log: log)
         var levelResults: [Level] = []
         for percent in levels {
             var level = Level(percent: percent, offered: percent / 100 * capacity)
-            for r in 0..<runs {
-                var o = base
-                o.warmup = warmup; o.duration = duration; o.seed = seed &+ 2_000 &+ UInt64(percent) * 10 &+ UInt64(r)
-                let (run, seconds, used) = try await cpu.measure { try await LoadGenerator.open(workload, rate: level.offered, options: o) }
-                let all = run.allLatencies
-                level.throughput.append(run.throughput)
-                level.p50Ms.append(Percentile.of(all, 0.5) / 1e6)
-                level.p99Ms.append(Percentile.of(all, 0.99) / 1e6)
-                level.errorRate.append(run.errorRate)
-                level.labCores.append(used.reduce(0, +) / seconds)
-                level.loadAverage1m.append(run.resources?.loadAverage1m ?? Machine.loadAverage1m())
-                log(String(format: "  %2.0f%% run %d: %6.0f req/s offered, %6.0f answered/s, p50 %.2f ms, p99 %.2f ms, errors %.4f, lab CPU %.2f cores",
-                           percent, r + 1, level.offered, run.throughput, level.p50Ms.last!, level.p99Ms.last!, run.errorRate, level.labCores.last!))
+            try await condition(level.offered)
+            // The servers watched over the level's runs (their own numbers: real_vs_sim_servers.csv).
+            let (_, servers) = try await ServerStatistics.measure(running) {
+                for r in 0..<runs {
+                    var o = base
+                    o.warmup = warmup; o.duration = duration; o.seed = seed &+ 2_000 &+ UInt64(percent) * 10 &+ UInt64(r)
+                    let (run, seconds, used) = try await cpu.measure { try await LoadGenerator.open(workload, rate: level.offered, options: o) }
+                    let all = run.allLatencies
+                    level.throughput.append(run.throughput)
+                    level.p50Ms.append(Percentile.of(all, 0.5) / 1e6)
+                    level.p99Ms.append(Percentile.of(all, 0.99) / 1e6)
+                    level.errorRate.append(run.errorRate)
+                    level.labCores.append(used.reduce(0, +) / seconds)
+                    level.loadAverage1m.append(run.resources?.loadAverage1m ?? Machine.loadAverage1m())
+                    log(String(format: "  %2.0f%% run %d: %6.0f req/s offered, %6.0f answered/s, p50 %.2f ms, p99 %.2f ms, errors %.4f, lab CPU %.2f cores",
+                               percent, r + 1, level.offered, run.throughput, level.p50Ms.last!, level.p99Ms.last!, run.errorRate, level.labCores.last!))
+                }
             }
+            level.servers = servers
+            log("  \(Int(percent))%: " + servers.summary)
             levelResults.append(level)
         }
-        return Measurement(step: number, backends: running.backends.count, replicas: running.replicas.count, cores: labCores.count,
+        let m = Measurement(step: number, backends: running.backends.count, replicas: running.replicas.count, cores: labCores.count,
                            pinned: isolation != nil, capacities: capacities, capacityP99Ms: searches.map(\.p99Ms).max()!, components: cpu.kinds,
-                           demands: demands, delays: delays, typeUtilisation: utilisation, idleCores: idleCores,
+                           demands: demands, latencies: latencies, typeUtilisation: utilisation, idleCores: idleCores,
                            cpuCurve: points.map { (rate: $0.0, cores: $0.1) }, pathShare: share, levels: levelResults,
                            loadAverage1m: loadAverage, mix: mix)
+        // Where a type's CPU on the path is more than its latency holds, the model's latency for it
+        // is its CPU alone: say so.
+        log("CPU's part of each type's mean latency at 20%: " + mix.map { kind -> String in
+            let s = m.split(kind.name)
+            return String(format: "%@ %.2f%@", kind.name, s.cpuFraction, s.exceeds ? " (CPU above the latency)" : "")
+        }.joined(separator: ", "))
+        return m
     }
 }
 
 extension StepComparison {
+    /// Waits until the lab's CPU over one second is back within `settleMargin` cores of
+    /// `baseline` (its CPU before any load), at most `settleLimit` seconds; says how long it took,
+    /// or warns that it did not settle.
+    func settle(_ cpu: ComponentCPU, baseline: Double, log: @escaping @Sendable (String) -> Void) async throws {
+        let start = monotonicNanoseconds()
+        var cores = Double.infinity
+        while Double(monotonicNanoseconds() - start) / 1e9 < settleLimit {
+            let window = try await cpu.measure { try await Task.sleep(nanoseconds: 1_000_000_000) }
+            cores = window.used.reduce(0, +) / window.seconds
+            if cores <= baseline + settleMargin { break }
+        }
+        let waited = Double(monotonicNanoseconds() - start) / 1e9
+        if cores <= baseline + settleMargin {
+            log(String(format: "settled in %.0f s (%.3f cores over the last second)", waited, cores))
+        } else {
+            log(String(format: "warning: the lab still used %.3f cores with no load after %.0f s (%.3f before any load)", cores, waited, baseline))
+        }
+    }
+
     /// The mix's CPU per request (s) from each type's CPU in each component.
     static func typesDemand(_ mix: [ShopWorkload.RequestKind], _ demands: [String: [Double]]) -> Double {
         mix.reduce(0) { $0 + $1.weight * (demands[$1.name]?.reduce(0, +) ?? 0) } / max(mix.reduce(0) { $0 + $1.weight }, 1e-12)
@@ -370,18 +450,33 @@ extension StepComparison {
         return t
     }
 
+    /// real_vs_sim_servers.csv: per step and level, what the servers said (``ServerStatistics``).
+    public static func servers(_ measured: [Measurement]) -> CSVTable {
+        var t = CSVTable(header: ["step", "level", "server", "metric", "detail", "value"])
+        for m in measured {
+            for level in m.levels {
+                for row in level.servers?.rows() ?? [] { t.append([String(m.step), String(format: "%.0f", level.percent)] + row) }
+            }
+        }
+        return t
+    }
+
     /// The models' inputs, per step, request type and component: CPU per request (ms), and the
-    /// type's delay (its latency in the mix at 20% minus its CPU on the path there) p50 and p99, the
-    /// lab's utilisation in that mix run, the lab's CPU with no load (cores), and the path share.
+    /// type's delay (the part of its latency in the mix at 20% that is not CPU: ``Measurement/split(_:)``)
+    /// p50 and p99, the lab's utilisation in that mix run, the lab's CPU with no load (cores), the
+    /// path share, and the CPU's part of the type's mean latency there.
     public static func inputs(_ measured: [Measurement]) -> CSVTable {
-        var t = CSVTable(header: ["step", "request_type", "component", "cpu_ms_per_request", "delay_p50_ms", "delay_p99_ms", "calibration_utilisation", "idle_cores", "path_share"])
+        var t = CSVTable(header: ["step", "request_type", "component", "cpu_ms_per_request", "delay_p50_ms", "delay_p99_ms", "calibration_utilisation", "idle_cores", "path_share",
+                                  "cpu_part_of_latency"])
         for m in measured {
             for kind in m.mix {
-                let delays = (m.delays[kind.name] ?? []).map { Int64($0 * 1e9) }
+                let split = m.split(kind.name)
+                let delays = split.delays.map { Int64($0 * 1e9) }
                 let p50 = String(format: "%.3f", Percentile.of(delays, 0.5) / 1e6), p99 = String(format: "%.3f", Percentile.of(delays, 0.99) / 1e6)
                 let u = String(format: "%.3f", m.typeUtilisation[kind.name] ?? 0)
                 for (c, d) in zip(m.components, m.demands[kind.name] ?? []) {
-                    t.append([String(m.step), kind.name, c, String(format: "%.4f", d * 1000), p50, p99, u, String(format: "%.4f", m.idleCores), String(format: "%.3f", m.pathShare)])
+                    t.append([String(m.step), kind.name, c, String(format: "%.4f", d * 1000), p50, p99, u, String(format: "%.4f", m.idleCores), String(format: "%.3f", m.pathShare),
+                              String(format: "%.3f", split.cpuFraction)])
                 }
             }
         }

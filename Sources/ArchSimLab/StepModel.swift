@@ -9,11 +9,13 @@ import Foundation
 /// - From step 2, a service `nginx` on the host, each request's nginx CPU, then a call to `app`
 ///   (round robin over the backends).
 /// - `app`: one instance per backend process on the host; each request type's operation is the
-///   backend's CPU, then the CPU it causes in Redis, the primary and the replicas (each a `cpu`
-///   step on the same host: processor sharing does not care which process computes), then a
-///   `delay` — the type's latencies in the mix at 20% of capacity minus that CPU there (an
-///   empirical sample: waits on the network stack, the disk and wake-ups; it uses no CPU;
-///   floored at 1 µs).
+///   CPU of the backend and what it causes in Redis, the primary and the replicas (one `cpu` on
+///   the same host: processor sharing does not care which process computes), then a `delay`:
+///   the type's latencies in the mix at 20% of capacity split into the two
+///   (``StepComparison/Measurement/split(_:)``): CPU's part f of the mean latency there, so each
+///   latency Lᵢ gives a CPU draw (the type's mean CPU × Lᵢ / mean) and a delay (1 − f) Lᵢ
+///   (waits on the network stack, the disk and wake-ups; it uses no CPU). Drawn independently,
+///   they keep the latencies' mean and shape at that load (a little thinner in the tail).
 /// - CPU per request falls as load grows (wake-ups and system calls are shared by more
 ///   requests): the lab's CPU measured with the mix at 20, 50 and 90% of capacity gives a curve
 ///   cores(λ) (piecewise linear, ends extended), and at a rate λ each type's CPU (in the
@@ -24,8 +26,8 @@ import Foundation
 ///   is sent, other processes' housekeeping). That share is each request's `cpu`; the rest,
 ///   (1 − share) × cores(λ), is the host's `background` at that rate: it loads the cores and
 ///   slows every request's CPU, without being a request's own.
-/// - CPU times are constants at their (scaled) means: the latency samples already carry the
-///   variability (an exponential CPU would count it twice at low load). Processor sharing
+/// - The CPU's variability is the latencies' (an exponential CPU plus the latency's own spread
+///   would count it twice at low load); nginx's CPU is a constant. Processor sharing
 ///   stretches the CPU as the load grows; the delays do not grow with load — that is the
 ///   model's assumption, and where it is wrong the levels show it.
 /// - Not modelled: the backends' connection pools (10 per server), PostgreSQL's locks and
@@ -41,6 +43,7 @@ public struct StepModel: Sendable {
 
     public struct Prediction: Sendable {
         public var throughput: Double
+        public var meanMs: Double
         public var p50Ms: Double
         public var p99Ms: Double
         public var errorRate: Double
@@ -60,14 +63,23 @@ public struct StepModel: Sendable {
         for t in types {
             let d = (m.demands[t] ?? []).map { $0 * scale }
             func demand(_ kind: String) -> Double { m.components.firstIndex(of: kind).map { d[$0] } ?? 0 }
-            let steps = ["redis", "primary", "replica"].map(demand).filter { $0 > 0 }.map { "            - cpu: constant(\(ms($0)))" }
-            files["\(t).delay.csv"] = LabSimulation.samples(m.delays[t] ?? [1e-6])
+            // The CPU behind nginx — the backend's and what it causes in Redis and PostgreSQL — as
+            // one draw on the host (processor sharing does not care which process computes): its
+            // mean at this rate times the type's latency shape; then the rest of its latency.
+            let cpu = max(1e-9, ["backend", "redis", "primary", "replica"].map(demand).reduce(0, +))
+            let split = m.split(t)
+            var operation = "cpu: constant(\(ms(cpu)))"
+            if !split.shape.isEmpty {
+                files["\(t).cpu.csv"] = LabSimulation.samples(split.shape.map { $0 * cpu })
+                operation = "cpu: empirical(\"\(t).cpu.csv\")"
+            }
+            if split.cpuFraction < 0.999, split.delays.contains(where: { $0 >= 1e-6 }) {
+                files["\(t).delay.csv"] = LabSimulation.samples(split.delays.map { max(1e-6, $0) })
+                operation += "\n          steps:\n            - delay: empirical(\"\(t).delay.csv\")"
+            }
             app += """
                     \(t):
-                      cpu: constant(\(ms(max(1e-9, demand("backend")))))
-                      steps:
-            \(steps.joined(separator: "\n"))
-                        - delay: empirical("\(t).delay.csv")
+                      \(operation)
 
             """
             proxy += "        \(t): {cpu: constant(\(ms(max(1e-9, demand("nginx"))))), steps: [{call: app.\(t)}]}\n"
@@ -125,6 +137,7 @@ public struct StepModel: Sendable {
         let (yaml, files) = scenario(rate: rate)
         let metrics = try LabSimulation.run("step-\(measurement.step)", yaml: yaml, files: files)
         return Prediction(throughput: try LabSimulation.metric(metrics, "all/throughput_rps"),
+                          meanMs: try LabSimulation.metric(metrics, "all/mean_ms"),
                           p50Ms: try LabSimulation.metric(metrics, "all/p50_ms"),
                           p99Ms: try LabSimulation.metric(metrics, "all/p99_ms"),
                           errorRate: try LabSimulation.metric(metrics, "all/error_rate"))

@@ -196,9 +196,12 @@ struct LabSteps: ParsableCommand {
         Redis, the primary and the replicas by the utilisation law; the latency left when that CPU is \
         taken out, from the mix at 20%); the mix at each --levels percent of capacity, --runs runs each; lab down. Then \
         the step's model (scenario format 1.1: one host with the lab's cores shared by every process) \
-        is simulated at the same rates and its capacity found by the same rule. Acceptance: capacity \
+        is simulated at the same rates and its capacity found by the same rule; the files are written \
+        after every step (a failure later keeps what finished). Before the inputs and the levels it \
+        waits (up to 60 s) for the lab's CPU with no load to come back near its level before any load. \
+        Acceptance: capacity \
         and step-to-step gains within 15%; p50 within 15% and p99 within 30% at 30 and 60%. Full run \
-        about 5 minutes per step; --quick (steps 1 and 2, one capacity search, one short run per level) \
+        about 5 minutes per step, 11 with Redis; --quick (steps 1 and 2, one capacity search, one short run per level) \
         about 1.5 minutes per step.
         """)
 
@@ -225,12 +228,15 @@ struct LabSteps: ParsableCommand {
     @Flag(help: "Steps 1 and 2, one capacity search, levels 30 and 60 with one 3 s run each, shorter calibration runs (what CI runs).")
     var quick = false
 
+    @Option(help: ArgumentHelp("Measure nothing: simulate the models of the steps measured in FILE (a run's real_vs_sim_measured.json) and write the tables to --out. Repeat it to join steps measured in different runs (a step in a later file replaces an earlier file's).", valueName: "file"))
+    var remodel: [String] = []
+
     func plan() throws -> (StepComparison, [Int]) {
         var c = StepComparison()
         var numbers = [1, 2, 4, 5]
         if quick {
             numbers = [1, 2]; c.levels = [30, 60]; c.runs = 1; c.duration = 3; c.warmup = 1; c.typeDuration = 2; c.capacityStep = 2
-            c.capacityRuns = 1
+            c.capacityRuns = 1; c.settleLimit = 10; c.cacheTTL = 10
         }
         if let steps {
             numbers = []
@@ -263,9 +269,40 @@ struct LabSteps: ParsableCommand {
 
     func validate() throws { _ = try plan() }
 
+    /// What a run measured, kept beside its tables so the models can be simulated again
+    /// (`--remodel`) without measuring.
+    struct Measured: Codable {
+        var measurements: [StepComparison.Measurement]
+        var settings: [[String]]
+    }
+
     func run() throws {
         let (comparison, numbers) = try plan()
         try OutputPath.directory(out, option: "--out")
+        if !remodel.isEmpty {
+            var measurements: [StepComparison.Measurement] = []
+            var settings = CSVTable(header: ["step", "component", "setting", "value"])
+            for file in remodel {
+                let measured: Measured
+                do { measured = try JSONDecoder().decode(Measured.self, from: Data(contentsOf: URL(fileURLWithPath: file))) } catch {
+                    throw InputError(description: "\(file): not a real_vs_sim_measured.json of this archsim (\(error))")
+                }
+                guard !measured.measurements.isEmpty else { throw InputError(description: "\(file): no step measured") }
+                // A step measured again in a later file replaces the earlier measurement.
+                let steps = Set(measured.measurements.map(\.step))
+                for m in measurements where steps.contains(m.step) { say("step \(m.step): measured again in \(file), which replaces the earlier") }
+                measurements.removeAll { steps.contains($0.step) }
+                settings.rows.removeAll { steps.contains(Int($0[0]) ?? -1) }
+                measurements += measured.measurements
+                for row in measured.settings { settings.append(row) }
+            }
+            // In step order, so each gain is over the step before it.
+            let order = measurements.map(\.step)
+            measurements.sort { $0.step < $1.step }
+            settings.rows = settings.rows.enumerated().sorted { (Int($0.element[0]) ?? 0, $0.offset) < (Int($1.element[0]) ?? 0, $1.offset) }.map(\.element)
+            if order != order.sorted() { say("steps in order: \(measurements.map { String($0.step) }.joined(separator: ", "))") }
+            return try write(comparison, measurements, settings, final: true)
+        }
         let program = try archsimExecutable()
         let base = (NSTemporaryDirectory() as NSString).appendingPathComponent("archsim-lab-steps-\(getpid())")
         var measured: [StepComparison.Measurement] = []
@@ -279,6 +316,7 @@ struct LabSteps: ParsableCommand {
             var step = LabStep(number: number, backends: number == 1 ? nil : comparison.backends, replicas: number >= 5 ? comparison.replicas : nil)
             step.catalogueProducts = comparison.products
             step.catalogueUsers = comparison.users
+            step.cacheTTL = comparison.cacheTTL
             let lab = try labOrInputError { try Lab(directory: base + "/step-\(number)") }
             current.set(lab)
             say("step \(number) (\(step.scenario)): starting in \(lab.directory)")
@@ -306,8 +344,16 @@ struct LabSteps: ParsableCommand {
             try? FileManager.default.removeItem(atPath: lab.directory)
             measured.append(m)
             for row in table.rows where row[1] != "url" { settings.append([String(number)] + row) }
+            // After every step, not only at the end: a failure in a later step keeps what the
+            // earlier ones measured.
+            try write(comparison, measured, settings, final: number == numbers.last)
         }
-        say("simulating each step's model")
+    }
+
+    /// Simulates each measured step's model and writes real_vs_sim.csv, its inputs and settings,
+    /// and each step's model as a scenario.
+    func write(_ comparison: StepComparison, _ measured: [StepComparison.Measurement], _ settings: CSVTable, final: Bool) throws {
+        say("simulating the model of step\(measured.count > 1 ? "s" : "") \(measured.map { String($0.step) }.joined(separator: ", "))")
         let table = try comparison.table(measured) { say("  " + $0) }
         try FileManager.default.createDirectory(atPath: out + "/steps", withIntermediateDirectories: true)
         for m in measured {
@@ -315,15 +361,28 @@ struct LabSteps: ParsableCommand {
             let (yaml, files) = StepModel(m).scenario(rate: level.offered)
             let dir = out + "/steps/step-\(m.step)"
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            // Sample files an earlier run wrote and this model does not use go.
+            for old in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] where old.hasSuffix(".csv") && files[old] == nil {
+                try FileManager.default.removeItem(atPath: dir + "/" + old)
+            }
             try AtomicFile.write(yaml, to: dir + "/scenario.yaml")
             for (name, text) in files { try AtomicFile.write(text, to: dir + "/" + name) }
         }
         try AtomicFile.write(StepComparison.inputs(measured).text, to: out + "/real_vs_sim_inputs.csv")
+        // Only when measured (runs before it have no servers' numbers; a stale file goes).
+        let servers = StepComparison.servers(measured)
+        if servers.rows.isEmpty { try? FileManager.default.removeItem(atPath: out + "/real_vs_sim_servers.csv") }
+        else { try AtomicFile.write(servers.text, to: out + "/real_vs_sim_servers.csv") }
         try AtomicFile.write(settings.text, to: out + "/real_vs_sim_settings.csv")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(Measured(measurements: measured, settings: settings.rows))
+        try AtomicFile.write(String(decoding: json, as: UTF8.self) + "\n", to: out + "/real_vs_sim_measured.json")
         try AtomicFile.write(table.text, to: out + "/real_vs_sim.csv")
         let column = table.header.firstIndex(of: "within")!
         let within = table.rows.filter { $0[column] == "true" }.count
-        say("wrote \(out)/real_vs_sim.csv (\(within) of \(table.rows.count) rows within their tolerance), real_vs_sim_inputs.csv, real_vs_sim_settings.csv and steps/step-N/scenario.yaml")
+        say("wrote \(out)/real_vs_sim.csv (\(within) of \(table.rows.count) rows within their tolerance), real_vs_sim_inputs.csv\(servers.rows.isEmpty ? "" : ", real_vs_sim_servers.csv"), real_vs_sim_settings.csv, real_vs_sim_measured.json and steps/step-N/scenario.yaml"
+            + (final ? "" : " (steps so far)"))
     }
 }
 

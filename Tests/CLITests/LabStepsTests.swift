@@ -38,11 +38,35 @@ final class LabStepsTests: XCTestCase {
         XCTAssertEqual(Set(inputs.map { $0["request_type"] ?? "" }), ["view_product", "search", "add_to_cart", "login", "place_order", "pay"])
         XCTAssertEqual(Set(inputs.map { $0["component"] ?? "" }), ["backend", "primary"])
         XCTAssertTrue(inputs.contains { ($0["component"] == "backend") && (Double($0["cpu_ms_per_request"] ?? "") ?? 0) > 0 })
+        // The servers' own numbers over each level: PostgreSQL's buffer hits, its statements, what
+        // its backends waited on.
+        let servers = try CLI.readCSV(out.appendingPathComponent("real_vs_sim_servers.csv"))
+        for level in ["30", "60"] {
+            let rows = servers.filter { $0["level"] == level && $0["server"] == "primary" }
+            let hits = try XCTUnwrap(Double(rows.first { $0["metric"] == "buffer_hit_ratio" }?["value"] ?? ""), "\(rows)")
+            XCTAssertGreaterThan(hits, 0.5); XCTAssertLessThanOrEqual(hits, 1)
+            XCTAssertNotNil(rows.first { $0["metric"] == "active_backends_mean" }, "\(rows)")
+            let calls = rows.filter { $0["metric"] == "statement_calls" }.compactMap { Int($0["value"] ?? "") }
+            XCTAssertFalse(calls.isEmpty, "\(rows)")
+            XCTAssertGreaterThan(calls.max() ?? 0, 50, "\(rows)")  // ~1.5 s × ≥ 20 req/s, most requests run a statement
+            let shares = rows.filter { $0["metric"] == "wait_share" }.compactMap { Double($0["value"] ?? "") }
+            if !shares.isEmpty { XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 0.001, "\(rows)") }  // none when no sample caught a busy backend
+        }
         // The step's model is a scenario a user runs as it is.
         let model = out.appendingPathComponent("steps/step-1/scenario.yaml")
         let sim = try CLI.run(["run", model.path, "--out", out.appendingPathComponent("run").path])
         XCTAssertEqual(sim.status, 0, sim.stdout + sim.stderr)
         XCTAssertTrue(FileManager.default.fileExists(atPath: out.appendingPathComponent("run/summary.csv").path))
+        // What was measured is kept: simulating its models again (--remodel) writes the same tables.
+        let again = out.appendingPathComponent("again")
+        let remodel = try CLI.run(["lab", "steps", "--remodel", out.appendingPathComponent("real_vs_sim_measured.json").path, "--out", again.path])
+        XCTAssertEqual(remodel.status, 0, remodel.stdout + remodel.stderr)
+        for file in ["real_vs_sim.csv", "real_vs_sim_inputs.csv", "real_vs_sim_settings.csv", "steps/step-1/scenario.yaml"] {
+            XCTAssertEqual(try Data(contentsOf: again.appendingPathComponent(file)), try Data(contentsOf: out.appendingPathComponent(file)), file)
+        }
+        let broken = try CLI.run(["lab", "steps", "--remodel", out.appendingPathComponent("real_vs_sim.csv").path, "--out", again.path])
+        XCTAssertEqual(broken.status, 2, broken.stdout + broken.stderr)
+        XCTAssertTrue(broken.stderr.contains("real_vs_sim_measured.json"), broken.stderr)
         // Nothing of the lab is left: its directory is gone and no process works in it.
         let line = try XCTUnwrap(run.stdout.split(separator: "\n").first { $0.contains("starting in ") })
         let labDirectory = String(line[line.range(of: "starting in ")!.upperBound...])
