@@ -20,8 +20,9 @@ import Foundation
 ///    component by the utilisation law (CPU seconds used, idle subtracted, over requests
 ///    answered; payments run with orders, one for one, the orders' CPU subtracted); and each
 ///    type's latencies in the mix at 20%, which the model splits into CPU and delay.
-/// 3. **Levels**, once the lab has settled again: the mix at each of `levels` percent of capacity, `runs` runs each: throughput,
-///    p50, p99, errors, the lab's CPU.
+/// 3. **Levels**, once the lab has settled again: the mix at each of `levels` percent of
+///    capacity, `runs` runs each: throughput, p50, p99, errors, the lab's CPU, and what the
+///    servers say about themselves (``ServerStatistics``).
 ///
 /// The prediction is ``StepModel``: the step's architecture in scenario format 1.1 from those
 /// inputs alone, simulated at the same offered rates, and its capacity found by the same rule.
@@ -49,11 +50,11 @@ public struct StepComparison: Sendable {
     /// no load is within `settleMargin` cores of its CPU before any load.
     public var settleMargin = 0.01, settleLimit = 60.0
     /// Seconds an entry stays in the step's Redis cache (`lab up --cache-ttl`). With a cache, the
-    /// mix runs this long, unmeasured, before each CPU curve run and each level's first run:
-    /// the cache's content follows
-    /// a change of load over a TTL, so a shorter warm-up measures the previous load's cache (in
-    /// one run, the curve measured 20–60 s after the capacity searches lay 10–20% above the CPU
-    /// the levels used at the same rates, in steps 4 and 5 only).
+    /// mix runs this long, unmeasured, before each CPU curve run and each level's first run: the
+    /// cache's content follows a change of load over a TTL, so a shorter warm-up measures the
+    /// previous load's cache (in one run without it, the curve measured 20–60 s after the
+    /// capacity searches lay 10–20% above the CPU the levels used at the same rates, in steps 4
+    /// and 5 only; with it, 3–8%).
     public var cacheTTL = 60.0
     public var seed: UInt64 = 1
     public var mix = ShopWorkload.standardMix
@@ -227,9 +228,10 @@ public struct StepComparison: Sendable {
                    capacities.min()!, capacities.max()!))
 
         // 2. Inputs: idle CPU, then each request type alone. Right after a run past capacity the
-        // lab keeps working for a while (the backends' deferred timers, PostgreSQL's autovacuum
-        // and checkpoints): a measurement that starts then counts that work as its own (in one
-        // run, 0.04 cores of "idle" and a CPU curve 12% above what the levels used).
+        // lab may keep working for a while (PostgreSQL's autovacuum and checkpoints, the
+        // backends' timers): a measurement that starts then counts that work as its own (the
+        // previous committed run measured 0.04 cores of "idle" 2 s after step 4's searches;
+        // here it takes 1–12 s to come back within 0.01 cores).
         try await settle(cpu, baseline: baselineCores, log: log)
         let quiet = try await cpu.measure { try await Task.sleep(nanoseconds: 3_000_000_000) }
         let idle = quiet.used.map { $0 / quiet.seconds }
