@@ -193,8 +193,10 @@ struct LabSteps: ParsableCommand {
         processes on the others; the step's open-loop capacity (p99 under --p99-bound, 97% answered, \
         <1% errors; the mean of 3 searches); the mix at 20, 50 and 90% of it (the lab's CPU against \
         throughput, and the share of it on the requests' paths); each request type alone at 10% of it (CPU per request of nginx, the backends, \
-        Redis, the primary and the replicas by the utilisation law; the latency left when that CPU is \
-        taken out, from the mix at 20%); the mix at each --levels percent of capacity, --runs runs each; lab down. Then \
+        Redis, the primary and the replicas by the utilisation law; each type's latencies in the mix at \
+        20%, which the model splits into CPU and delay); the mix at each --levels percent of capacity, \
+        --runs runs each, with the servers' own numbers (real_vs_sim_servers.csv); lab down. With \
+        Redis, the mix runs one cache TTL, unmeasured, at each new rate before it is measured. Then \
         the step's model (scenario format 1.1: one host with the lab's cores shared by every process) \
         is simulated at the same rates and its capacity found by the same rule; the files are written \
         after every step (a failure later keeps what finished). Before the inputs and the levels it \
