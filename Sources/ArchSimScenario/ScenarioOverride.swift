@@ -37,7 +37,7 @@ public struct ScenarioOverride: Sendable, Equatable, CustomStringConvertible {
 
     /// The value as a node: flow YAML when it parses as a mapping or list, else a plain scalar.
     var node: Node {
-        if value.hasPrefix("{") || value.hasPrefix("["), let n = try? Yams.compose(yaml: value), !n.isNull { return n }
+        if value.hasPrefix("{") || value.hasPrefix("["), let n = try? Yams.compose(yaml: value, .basic), !n.isNull { return n }
         return Node(value)
     }
 
