@@ -2,9 +2,9 @@
 import ArchSimReport
 import Foundation
 
-/// `archsim lab check`: the mechanism checks against one real PostgreSQL server (and a streaming
-/// replica, and a Redis server, when those checks run), in order, and the files they leave
-/// (real_vs_theory.csv, settings.csv). The server is restarted between checks when a check needs
+/// `archsim lab check`: the mechanism checks against one real PostgreSQL server (started for the
+/// first check that needs it), a streaming replica and a Redis server (when those checks run), in
+/// order, and the files they leave (real_vs_theory.csv, settings.csv). The server is restarted between checks when a check needs
 /// other settings (shared_buffers, max_connections).
 public struct LabChecks: Sendable {
     public enum Kind: String, CaseIterable, Sendable { case buffer, hotRow = "hot-row", connections, staleReads = "stale-reads", redis }
@@ -30,9 +30,19 @@ public struct LabChecks: Sendable {
         return c
     }
 
+    /// Whether any of the checks to run needs PostgreSQL (only the Redis check does not).
+    public var needsPostgreSQL: Bool { kinds.contains { $0 != .redis } }
+
     public func run(lab: Lab, progress: @Sendable (String) -> Void) async throws -> [MechanismResult] {
-        var server = try await lab.startPostgreSQL(name: "primary", settings: base)
-        progress("PostgreSQL \(try postgresVersion(server)) on 127.0.0.1:\(server.port), data in \(server.dataDirectory)")
+        // PostgreSQL starts when the first check that needs it comes, not for a Redis check alone.
+        var started: PostgreSQLServer?
+        func primary() async throws -> PostgreSQLServer {
+            if let s = started { return s }
+            let s = try await lab.startPostgreSQL(name: "primary", settings: base)
+            progress("PostgreSQL \(try postgresVersion(s)) on 127.0.0.1:\(s.port), data in \(s.dataDirectory)")
+            started = s
+            return s
+        }
         var results: [MechanismResult] = []
         var replica: PostgreSQLServer?
         for kind in kinds {
@@ -40,14 +50,15 @@ public struct LabChecks: Sendable {
             switch kind {
             case .buffer:
                 progress("buffer hit ratio: \(buffer.pages) pages, shared_buffers \(buffer.sharedBuffers), \(buffer.warmupReads) + \(buffer.reads) reads…")
-                (r, server) = try await buffer.run(lab: lab, server: server)
+                (r, started) = try await buffer.run(lab: lab, server: primary())
             case .hotRow:
                 progress(String(format: "hot row: utilisation %.2f, hold %.0f ms, %.0f s…", hotRow.utilisation, hotRow.hold * 1000, hotRow.duration))
-                r = try await hotRow.run(lab: lab, server: server)
+                r = try await hotRow.run(lab: lab, server: primary())
             case .connections:
                 progress(String(format: "connection limit: max_connections %d, %.1f erlangs, %.0f s…", connections.maxConnections, connections.offered, connections.duration))
-                (r, server) = try await connections.run(lab: lab, server: server)
+                (r, started) = try await connections.run(lab: lab, server: primary())
             case .staleReads:
+                let server = try await primary()
                 if replica == nil {
                     progress("streaming replica: pg_basebackup of the primary…")
                     replica = try await lab.startReplica(of: server, name: "replica")
@@ -72,8 +83,10 @@ public struct LabChecks: Sendable {
     /// settings.csv: every setting of the server the checks ran on, and what each check changed.
     public func settingsTable(version: String, redisVersion: String? = nil) -> CSVTable {
         var t = CSVTable(header: ["component", "check", "setting", "value"])
-        t.append(["postgresql", "all", "version", version])
-        for (k, v) in base.entries { t.append(["postgresql", "all", k, v]) }
+        if needsPostgreSQL {
+            t.append(["postgresql", "all", "version", version])
+            for (k, v) in base.entries { t.append(["postgresql", "all", k, v]) }
+        }
         for kind in kinds {
             switch kind {
             case .buffer: t.append(["postgresql", "buffer_hit_ratio", "shared_buffers", buffer.sharedBuffers])

@@ -12,6 +12,8 @@ import PostgresNIO
 /// - what its client backends wait on (`pg_stat_activity`, sampled every `interval`): per wait
 ///   event the share of active-backend samples (`CPU` when active and not waiting), and the mean
 ///   number of active backends;
+/// - its lock waits (`pg_locks`, sampled with the waits): lock requests not granted, mean and
+///   most per sample (row locks of orders on one product show here);
 /// - the replicas' replay lag (`pg_stat_replication.replay_lag` on the primary, sampled);
 /// - Redis's hit ratio (`keyspace_hits` / (hits + misses)) and microseconds per GET, SET and
 ///   DEL (`INFO commandstats`) over the runs.
@@ -30,6 +32,10 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
     public var waits: [String: Int] = [:]
     /// Samples taken (each counts every active client backend once).
     public var samples = 0
+    /// `pg_locks` rows not granted, summed over the samples, and the most in one sample (nil in
+    /// files measured before they were read).
+    public var ungrantedLocks: Int?
+    public var ungrantedLocksMax: Int?
     public var replayLagMs: [Double] = []
     public var redisHitRatio: Double?
     public var redisMicrosecondsPerCall: [String: Double] = [:]
@@ -55,16 +61,20 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
         // The sampler: its own connection, so the statistics' queries above and below never wait on it.
         let sampling = try await running.primary.connect()
         let replicas = !running.replicas.isEmpty
-        let sampler = Task { () -> (waits: [String: Int], samples: Int, lag: [Double]) in
-            var waits: [String: Int] = [:], samples = 0, lag: [Double] = []
+        let sampler = Task { () -> (waits: [String: Int], samples: Int, locks: Int, locksMax: Int, lag: [Double]) in
+            var waits: [String: Int] = [:], samples = 0, locks = 0, locksMax = 0, lag: [Double] = []
             let activity: PostgresQuery = """
                 SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') FROM pg_stat_activity
                 WHERE state = 'active' AND backend_type = 'client backend' AND pid <> pg_backend_pid()
                 """
+            let ungranted: PostgresQuery = "SELECT count(*) FROM pg_locks WHERE NOT granted"
             let replay: PostgresQuery = "SELECT extract(epoch FROM replay_lag)::float8 FROM pg_stat_replication WHERE replay_lag IS NOT NULL"
             while !Task.isCancelled {
                 do {
                     for try await event in try await sampling.query(activity, logger: labLogger).decode(String.self) { waits[event, default: 0] += 1 }
+                    for try await n in try await sampling.query(ungranted, logger: labLogger).decode(Int64.self) {
+                        locks += Int(n); locksMax = max(locksMax, Int(n))
+                    }
                     samples += 1
                     if replicas {
                         for try await seconds in try await sampling.query(replay, logger: labLogger).decode(Double.self) { lag.append(seconds * 1000) }
@@ -72,7 +82,7 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
                     try await Task.sleep(nanoseconds: UInt64(interval * 1e9))
                 } catch { break }
             }
-            return (waits, samples, lag)
+            return (waits, samples, locks, locksMax, lag)
         }
         let result: T
         do { result = try await body() } catch {
@@ -83,13 +93,14 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
         let sampled = await sampler.value
         try? await sampling.close()
         stats.waits = sampled.waits; stats.samples = sampled.samples; stats.replayLagMs = sampled.lag
+        stats.ungrantedLocks = sampled.locks; stats.ungrantedLocksMax = sampled.locksMax
 
         let after = try await pair(admin, blocks)
         let hit = Double(after.0 - before.0), read = Double(after.1 - before.1)
         if hit + read > 0 { stats.bufferHitRatio = hit / (hit + read) }
         let top: PostgresQuery = """
             SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 80), calls, mean_exec_time FROM pg_stat_statements
-            WHERE query NOT LIKE '%pg_stat%' ORDER BY total_exec_time DESC LIMIT 5
+            WHERE query NOT LIKE '%pg_stat%' AND query NOT LIKE '%pg_locks%' ORDER BY total_exec_time DESC LIMIT 5
             """
         for try await (query, calls, mean) in try await admin.query(top, logger: labLogger).decode((String, Int64, Double).self) {
             stats.statements.append(Statement(query: query, calls: calls, meanMs: mean))
@@ -135,6 +146,7 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
             let top = waits.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.prefix(3)
                 .map { String(format: "%@ %.0f%%", $0.key, Double($0.value) / Double(max(active, 1)) * 100) }
             parts.append(String(format: "%.2f active backends (%@)", Double(active) / Double(samples), top.joined(separator: ", ")))
+            if let locks = ungrantedLocks { parts.append(String(format: "%.3f lock waits", Double(locks) / Double(samples))) }
         }
         if !replayLagMs.isEmpty { parts.append(String(format: "replay lag mean %.2f ms", replayLagMs.reduce(0, +) / Double(replayLagMs.count))) }
         if let h = redisHitRatio { parts.append(String(format: "Redis hits %.3f", h)) }
@@ -151,6 +163,10 @@ public struct ServerStatistics: Sendable, Codable, Equatable {
             r.append(["primary", "active_backends_mean", "", f(Double(active) / Double(samples), 3)])
             for (event, n) in waits.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
                 r.append(["primary", "wait_share", event, f(Double(n) / Double(max(active, 1)))])
+            }
+            if let locks = ungrantedLocks, let most = ungrantedLocksMax {
+                r.append(["primary", "lock_waits_mean", "", f(Double(locks) / Double(samples), 3)])
+                r.append(["primary", "lock_waits_max", "", String(most)])
             }
         }
         for s in statements {

@@ -134,8 +134,8 @@ struct LabCheck: ParsableCommand {
         commandName: "check",
         abstract: "Measure PostgreSQL's mechanisms and compare with theory: writes real_vs_theory.csv and settings.csv.",
         discussion: """
-        Starts PostgreSQL in a lab directory of its own, runs each check and stops it (also on Ctrl-C or \
-        a failure). buffer: hit ratio of shared_buffers under a Zipf page load larger than the pool \
+        Starts PostgreSQL in a lab directory of its own (for the checks that need it: not for redis \
+        alone), runs each check and stops it (also on Ctrl-C or a failure). buffer: hit ratio of shared_buffers under a Zipf page load larger than the pool \
         against Che's LRU approximation. hot-row: one row updated at a Poisson rate against M/G/1 from \
         the measured lock hold times. connections: a new connection per Poisson arrival against Erlang B \
         at max_connections. stale-reads: a streaming replica (pg_basebackup) read while the primary is \

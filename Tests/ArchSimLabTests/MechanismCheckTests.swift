@@ -39,4 +39,23 @@ final class MechanismCheckTests: XCTestCase {
         XCTAssertGreaterThan(byName["stale_read_fraction"]!.real, 0.005)
         XCTAssertLessThan(byName["redis_hit_ratio"]!.real, 0.9, "Redis evicts: the key space does not fit")
     }
+
+    /// PostgreSQL starts for the checks that need it only: a Redis check alone starts none, and
+    /// its settings.csv lists no PostgreSQL settings.
+    func testPostgreSQLStartsOnlyForItsChecks() async throws {
+        let dir = NSTemporaryDirectory() + "archsim-lab-checks-none-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let lab = try Lab(directory: dir)
+        defer { XCTAssertEqual(lab.down(), [], "servers left running") }
+        var checks = LabChecks.quick
+        checks.kinds = []
+        let results = try await checks.run(lab: lab) { print($0) }
+        XCTAssertEqual(results.count, 0)
+        XCTAssertEqual(lab.servers.count, 0, "PostgreSQL started with no check that needs it")
+        checks.kinds = [.redis]
+        XCTAssertFalse(checks.needsPostgreSQL)
+        XCTAssertFalse(checks.settingsTable(version: "15", redisVersion: "7").text.contains("postgresql"))
+        checks.kinds = [.redis, .hotRow]
+        XCTAssertTrue(checks.settingsTable(version: "15", redisVersion: "7").text.contains("postgresql,all,version,15"))
+    }
 }

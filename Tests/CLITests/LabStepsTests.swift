@@ -46,8 +46,13 @@ final class LabStepsTests: XCTestCase {
             let hits = try XCTUnwrap(Double(rows.first { $0["metric"] == "buffer_hit_ratio" }?["value"] ?? ""), "\(rows)")
             XCTAssertGreaterThan(hits, 0.5); XCTAssertLessThanOrEqual(hits, 1)
             XCTAssertNotNil(rows.first { $0["metric"] == "active_backends_mean" }, "\(rows)")
+            let lockWaits = try XCTUnwrap(Double(rows.first { $0["metric"] == "lock_waits_mean" }?["value"] ?? ""), "\(rows)")
+            let mostLockWaits = try XCTUnwrap(Double(rows.first { $0["metric"] == "lock_waits_max" }?["value"] ?? ""), "\(rows)")
+            XCTAssertGreaterThanOrEqual(lockWaits, 0); XCTAssertGreaterThanOrEqual(mostLockWaits, lockWaits)
             let calls = rows.filter { $0["metric"] == "statement_calls" }.compactMap { Int($0["value"] ?? "") }
             XCTAssertFalse(calls.isEmpty, "\(rows)")
+            // The shop's statements, not the sampler's own queries.
+            XCTAssertFalse(rows.contains { $0["metric"] == "statement_calls" && ($0["detail"] ?? "").contains("pg_") }, "\(rows)")
             XCTAssertGreaterThan(calls.max() ?? 0, 50, "\(rows)")  // ~1.5 s × ≥ 20 req/s, most requests run a statement
             let shares = rows.filter { $0["metric"] == "wait_share" }.compactMap { Double($0["value"] ?? "") }
             if !shares.isEmpty { XCTAssertEqual(shares.reduce(0, +), 1, accuracy: 0.001, "\(rows)") }  // none when no sample caught a busy backend
