@@ -3,6 +3,7 @@ import ArgumentParser
 import ArchSimKernel
 import ArchSimModel
 import ArchSimReport
+import ArchSimScenario
 import Foundation
 
 struct Bench: ParsableCommand {
@@ -17,7 +18,8 @@ struct Bench: ParsableCommand {
         memory stays flat. Prints wall time, events per second and the process's peak resident memory \
         (VmHWM) after each run. `--scale` instead grows one model towards Taobao's size: 8 → 4,000 \
         instances, 3 → 1,000 cache nodes and 3 → 512 read replicas at 1,000 requests/s per instance, \
-        each size for 2 M requests.
+        each size for 2 M requests. `--write-scenarios DIR` writes the models it would run as scenario \
+        files instead of running them, so that one size can be run or profiled alone with `archsim run`.
         """)
 
     @Option(help: "Offered load of the models, requests per second.")
@@ -30,6 +32,9 @@ struct Bench: ParsableCommand {
     var long = false
     @Flag(help: "Instead grow one model: 8 to 4,000 instances, 3 to 1,000 cache nodes, 3 to 512 replicas, 1,000 req/s per instance.")
     var scale = false
+    @Option(help: ArgumentHelp("Write the models as scenario files into this directory (bench-scale-<instances>.yaml, bench-<model>-<size>-<seconds>s.yaml) instead of running them.",
+                               valueName: "dir"))
+    var writeScenarios: String?
 
     func validate() throws {
         if parsedSizes == nil { throw ValidationError("--sizes: expected e.g. 1x1,4x16, got \(sizes)") }
@@ -51,27 +56,36 @@ struct Bench: ParsableCommand {
     static let scaleSizes = [(8, 3, 3), (64, 16, 16), (512, 128, 64), (4000, 1000, 512)]
 
     func run() throws {
+        if let dir = writeScenarios { return try write(to: dir) }
         if scale { return try runScale() }
         var table = TerminalTable(header: ["model", "services", "instances", "sim s", "requests", "events", "wall s", "events/s", "peak MB"])
+        for m in growthModels() {
+            let start = Date()
+            let result = try Runner.run(m.scenario, jobs: 1)
+            let wall = Date().timeIntervalSince(start)
+            let rep = result.replications[0]
+            table.append([m.name, String(m.services), String(m.instances), String(m.seconds), String(rep.all.offered),
+                          String(rep.events), String(format: "%.3f", wall), String(format: "%.0f", Double(rep.events) / wall),
+                          String(format: "%.1f", ProcessMemory.peakResidentMB())])
+        }
+        print(table.text)
+    }
+
+    /// The growth steps without `--scale`: each size's chain, storage and realism models, then
+    /// with `--long` the 4x16 models over 10 and 60 simulated minutes.
+    func growthModels() -> [(name: String, services: Int, instances: Int, seconds: Int, scenario: Scenario)] {
         var steps = (parsedSizes ?? []).flatMap {
             [("chain", $0.0, $0.1, seconds), ("storage", $0.0, $0.1, seconds), ("realism", $0.0, $0.1, seconds)]
         }
         if long { steps += [("chain", 4, 16, 600), ("chain", 4, 16, 3600), ("storage", 4, 16, 600), ("storage", 4, 16, 3600)] }
-        for (name, services, instances, secs) in steps {
+        return steps.map { name, services, instances, secs in
             let scenario = switch name {
             case "chain": Self.chain(services: services, instances: instances, rate: rate, seconds: secs)
             case "storage": Self.storage(services: services, instances: instances, rate: rate, seconds: secs)
             default: Self.realism(services: services, instances: instances, rate: rate, seconds: secs)
             }
-            let start = Date()
-            let result = try Runner.run(scenario, jobs: 1)
-            let wall = Date().timeIntervalSince(start)
-            let rep = result.replications[0]
-            table.append([name, String(services), String(instances), String(secs), String(rep.all.offered),
-                          String(rep.events), String(format: "%.3f", wall), String(format: "%.0f", Double(rep.events) / wall),
-                          String(format: "%.1f", ProcessMemory.peakResidentMB())])
+            return (name, services, instances, secs, scenario)
         }
-        print(table.text)
     }
 
     func runScale() throws {
@@ -89,6 +103,23 @@ struct Bench: ParsableCommand {
                           String(format: "%.1f", ProcessMemory.peakResidentMB())])
         }
         print(table.text)
+    }
+
+    /// Writes the models this command would run as scenario files: `bench-scale-<instances>.yaml`,
+    /// or `bench-<model>-<services>x<instances>-<seconds>s.yaml`.
+    func write(to dir: String) throws {
+        let models: [(file: String, scenario: Scenario)] = if scale {
+            Self.scaleSizes.map { ("bench-scale-\($0.0).yaml", Self.scaled(instances: $0.0, cacheNodes: $0.1, replicas: $0.2)) }
+        } else {
+            growthModels().map {
+                ("bench-\($0.name)-\($0.services)x\($0.instances)-\($0.seconds)s.yaml", $0.scenario)
+            }
+        }
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (file, scenario) in models {
+            try AtomicFile.write(try ScenarioWriter(directory: dir).scenario(scenario), to: dir + "/" + file)
+            print("wrote \(dir)/\(file)")
+        }
     }
 
     /// The storage model's read path at scale: one tier of `instances` (1,000 req/s each, power

@@ -187,4 +187,48 @@ final class ReplicaSetTests: XCTestCase {
             if b == 3 { XCTAssertNotEqual(a, 3) } else { XCTAssertEqual(a, b, "only the crashed replica's keys move") }
         }
     }
+
+    /// least_connections over 64 replicas (a tournament tree from ``ReplicaSet/treeFrom``
+    /// candidates on) chooses what the scan of the candidates chooses: the fewest open queries,
+    /// ties to the first in the rotating order — over random arrivals, query ends, crashes and
+    /// recoveries.
+    func testLeastConnectionsOverManyReplicasChoosesLikeTheScan() {
+        let replicas = 64
+        XCTAssertGreaterThanOrEqual(replicas, ReplicaSet.treeFrom)
+        let streams = RandomStreams(seed: 5)
+        var set = ReplicaSet(Self.database(replicas: replicas, lag: .constant(0), apply: .constant(0),
+                                           balancer: .leastConnections),
+                             index: 0, measuredFrom: 0, streams: streams)
+        var events = EventQueue()
+        let draws = streams.stream("test.draws")
+        var turn = 0, task = 0
+        for _ in 0..<20_000 {
+            let u = draws.uniformPositive()
+            if u < 0.01 {
+                let s = 1 + draws.index(below: replicas)
+                if set.servers[s].down { set.recover(server: s, at: 0, events: &events) } else { _ = set.crash(server: s, at: 0) }
+                continue
+            }
+            if u < 0.45 {
+                // A query ends at a replica that has one open.
+                let busy = (1...replicas).filter { set.servers[$0].open > 0 && !set.servers[$0].down }
+                guard !busy.isEmpty else { continue }
+                let s = busy[draws.index(below: busy.count)]
+                _ = set.finishQuery(server: s, epoch: set.servers[s].epoch, isWrite: false, key: nil, locked: false,
+                                    at: 0, events: &events)
+                continue
+            }
+            let candidates = (1...replicas).filter { !set.servers[$0].down }
+            let chosen = set.server(forRead: true, strong: false, key: nil)
+            guard !candidates.isEmpty else { XCTAssertEqual(chosen, 0); continue }
+            let start = turn % candidates.count
+            turn += 1
+            let order = candidates[start...] + candidates[..<start]
+            let least = order.map { set.servers[$0].open }.min()!
+            XCTAssertEqual(chosen, order.first { set.servers[$0].open == least }, "open \(candidates.map { set.servers[$0].open })")
+            task += 1
+            _ = set.admit(TaskID(task), server: chosen, at: 0)
+        }
+        XCTAssertGreaterThan(turn, 5_000)
+    }
 }

@@ -92,4 +92,29 @@ final class BenchScaleTests: XCTestCase {
             XCTAssertEqual(Double(row[6])! / Double(row[5])!, 3.7, accuracy: 0.3, r.stdout)
         }
     }
+
+    /// `--write-scenarios` writes each size as a scenario file instead of running it; the largest
+    /// reads back with its counts, and runs alone under `archsim run` with the bench's events per
+    /// request.
+    func testWriteScenariosWritesEachSizeAsAFileThatRuns() throws {
+        let dir = try CLI.temporaryDirectory()
+        let r = try CLI.run(["bench", "--scale", "--write-scenarios", dir.path])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let files = try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted()
+        XCTAssertEqual(files, ["bench-scale-4000.yaml", "bench-scale-512.yaml", "bench-scale-64.yaml", "bench-scale-8.yaml"])
+        let largest = try String(contentsOf: dir.appendingPathComponent("bench-scale-4000.yaml"), encoding: .utf8)
+        for fragment in ["instances: 4000", "nodes: 1000", "count: 512", "rate: 4000000/s", "policy: power_of_two"] {
+            XCTAssert(largest.contains(fragment), fragment)
+        }
+        let out = dir.appendingPathComponent("out")
+        let run = try CLI.run(["run", dir.appendingPathComponent("bench-scale-4000.yaml").path, "--duration", "100ms",
+                               "--jobs", "1", "--quiet", "--out", out.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let rep = try CLI.readCSV(out.appendingPathComponent("replications.csv"))[0]
+        XCTAssertEqual(Double(rep["events"]!)! / Double(rep["offered"]!)!, 3.8, accuracy: 0.3, "\(rep)")
+        let plain = try CLI.run(["bench", "--sizes", "1x1", "--write-scenarios", dir.appendingPathComponent("plain").path])
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("plain").path).sorted(),
+                       ["bench-chain-1x1-60s.yaml", "bench-realism-1x1-60s.yaml", "bench-storage-1x1-60s.yaml"])
+    }
 }
