@@ -91,8 +91,7 @@ struct Bench: ParsableCommand {
     func runScale() throws {
         var table = TerminalTable(header: ["instances", "cache nodes", "replicas", "req/s", "sim s", "requests", "events", "wall s",
                                            "events/s", "peak MB"])
-        for (instances, nodes, replicas) in Self.scaleSizes {
-            let scenario = Self.scaled(instances: instances, cacheNodes: nodes, replicas: replicas)
+        for (instances, nodes, replicas, scenario) in Self.scaleModels() {
             let start = Date()
             let result = try Runner.run(scenario, jobs: 1)
             let wall = Date().timeIntervalSince(start)
@@ -109,7 +108,7 @@ struct Bench: ParsableCommand {
     /// or `bench-<model>-<services>x<instances>-<seconds>s.yaml`.
     func write(to dir: String) throws {
         let models: [(file: String, scenario: Scenario)] = if scale {
-            Self.scaleSizes.map { ("bench-scale-\($0.0).yaml", Self.scaled(instances: $0.0, cacheNodes: $0.1, replicas: $0.2)) }
+            Self.scaleModels().map { ("bench-scale-\($0.instances).yaml", $0.scenario) }
         } else {
             growthModels().map {
                 ("bench-\($0.name)-\($0.services)x\($0.instances)-\($0.seconds)s.yaml", $0.scenario)
@@ -120,6 +119,11 @@ struct Bench: ParsableCommand {
             try AtomicFile.write(try ScenarioWriter(directory: dir).scenario(scenario), to: dir + "/" + file)
             print("wrote \(dir)/\(file)")
         }
+    }
+
+    /// `--scale`'s models, size by size.
+    static func scaleModels() -> [(instances: Int, nodes: Int, replicas: Int, scenario: Scenario)] {
+        scaleSizes.map { ($0.0, $0.1, $0.2, scaled(instances: $0.0, cacheNodes: $0.1, replicas: $0.2)) }
     }
 
     /// The storage model's read path at scale: one tier of `instances` (1,000 req/s each, power
