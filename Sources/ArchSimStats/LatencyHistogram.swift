@@ -98,22 +98,7 @@ public struct LatencyHistogram: Sendable {
     /// The value (ns) at or below which `percent`% of the values fall: the middle of the bucket
     /// holding the value of that rank (error ≤ half a bucket, 0.05%), never above the maximum.
     /// 0 when empty. O(buckets touched).
-    public func percentile(_ percent: Double) -> Double {
-        guard count > 0 else { return 0 }
-        if percent >= 100 { return Double(max) }
-        // Rank of the wanted value, 1-based, as HdrHistogram: ceil(p/100 · n), at least 1.
-        let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
-        var seen: UInt64 = 0
-        // Every touched index lies in `counts` (lowIndex ≥ base, highIndex < base + count).
-        for i in lowIndex...highIndex {
-            seen &+= counts[i &- base]
-            if seen >= rank {
-                let (low, width) = Self.range(of: i)
-                return Swift.min(Double(low) + Double(width - 1) / 2, Double(max))
-            }
-        }
-        return Double(max)
-    }
+    public func percentile(_ percent: Double) -> Double { percentiles([percent])[0] }
 
     /// Several percentiles (ascending `percents`) in one pass over the buckets; same values as
     /// ``percentile(_:)`` for each.
@@ -130,6 +115,15 @@ public struct LatencyHistogram: Sendable {
             for percent in percents {
                 if percent >= 100 { out.append(Double(max)); continue }
                 let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
+                // Whole blocks of 16 counts first (a short sum the compiler vectorises), then
+                // bucket by bucket inside the block that reaches the rank: the same bucket as a
+                // plain scan, in a fraction of the steps over a sparse window's wide range.
+                while i &+ 16 <= highIndex &+ 1 {
+                    var block: UInt64 = 0
+                    for k in 0..<16 { block &+= c[i &- first &+ k] }
+                    if seen &+ block >= rank { break }
+                    seen &+= block; i &+= 16
+                }
                 while i <= highIndex && seen + c[i - first] < rank { seen &+= c[i - first]; i += 1 }
                 if i > highIndex { out.append(Double(max)); continue }
                 let (low, width) = Self.range(of: i)

@@ -28,6 +28,32 @@ final class LatencyHistogramTests: XCTestCase {
         XCTAssertEqual(h.mean, Double(values.reduce(0, +)) / 200_000, accuracy: 1e-6 * h.mean)
     }
 
+    /// Percentiles skip whole blocks of counts: for few values over a wide range (a timeseries
+    /// window), of 1 to 300 values, every rank gives the bucket of the value of that rank (the
+    /// brute-force reference over the sorted values), at block edges and after a reset.
+    func testPercentilesOfSparseHistogramsMatchTheSortedValues() {
+        var state: UInt64 = 99
+        func next() -> UInt64 { state = state &* 6364136223846793005 &+ 1442695040888963407; return state >> 11 }
+        var h = LatencyHistogram()
+        for n in 1...300 {
+            h.reset()
+            var values: [Int64] = []
+            for _ in 0..<n {
+                // Log-uniform over 1 µs … 100 ms, or a cluster inside one block of 16 buckets.
+                let v = n % 7 == 0 ? Int64(50_000 + next() % 40) : Int64(exp(log(1e3) + Double(next() % 1_000_000) / 1e6 * log(1e5)))
+                values.append(v); h.record(v)
+            }
+            values.sort()
+            let ranks = Array(Set([1, 2, n / 2, n - 1, n, Int(next() % UInt64(n)) + 1].filter { $0 >= 1 && $0 <= n })).sorted()
+            let ps = ranks.map { 100 * (Double($0) - 0.5) / Double(n) }
+            let expected = ranks.map { r -> Double in
+                let (low, width) = LatencyHistogram.range(of: LatencyHistogram.index(of: values[r - 1]))
+                return min(Double(low) + Double(width - 1) / 2, Double(values.last!))
+            }
+            XCTAssertEqual(h.percentiles(ps), expected, "n \(n), ranks \(ranks)")
+        }
+    }
+
     /// Counts are kept only for the powers of two the values span, grown both ways as values
     /// arrive: the percentiles are those of the whole layout (a brute-force reference over the
     /// sorted values), merging disjoint histograms works, and a narrow histogram stays small.
