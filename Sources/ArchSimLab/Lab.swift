@@ -99,28 +99,13 @@ public final class Lab: @unchecked Sendable {
     private func create(_ name: String, _ make: (String) throws -> PostgreSQLServer) async throws -> PostgreSQLServer {
         let data = directory + "/" + name
         if FileManager.default.fileExists(atPath: data) { try FileManager.default.removeItem(atPath: data) }
-        var server = try make(data)
-        try await start(&server)
-        return server
+        return try await start(try make(data), recordedIn: \.servers)
     }
 
     /// A Redis server in DIR/`name`, started with `settings`.
     public func startRedis(name: String, settings: RedisSettings) async throws -> RedisServer {
-        var cache = RedisServer(name: name, program: try RedisServer.locate(), directory: directory + "/" + name, port: 0,
-                                settings: settings, process: nil)
-        let described = cache
-        try await cache.start(user: user, onSpawn: { p in
-            // Recorded before it is ready: an interrupt during the start stops it too.
-            try self.update { state in
-                var recorded = described
-                recorded.process = p
-                state.caches.removeAll { $0.name == name }
-                state.caches.append(recorded)
-            }
-        })
-        let ready = cache
-        try update { state in state.caches = state.caches.map { $0.name == name ? ready : $0 } }
-        return cache
+        try await start(RedisServer(name: name, program: try RedisServer.locate(), directory: directory + "/" + name, port: 0,
+                                    settings: settings, process: nil), recordedIn: \.caches)
     }
 
     /// A backend process DIR/`name`: `program` (the archsim executable) with `arguments`
@@ -162,21 +147,8 @@ public final class Lab: @unchecked Sendable {
 
     /// nginx DIR/`name` balancing over the backends at `upstreams` (ports).
     public func startNginx(name: String, upstreams: [Int], settings: NginxSettings) async throws -> NginxServer {
-        var proxy = NginxServer(name: name, program: try NginxServer.locate(), directory: directory + "/" + name, port: 0,
-                                upstreams: upstreams, settings: settings, process: nil)
-        let described = proxy
-        try await proxy.start(user: user, onSpawn: { p in
-            // Recorded before it is ready: an interrupt during the start stops it too.
-            try self.update { state in
-                var recorded = described
-                recorded.process = p
-                state.proxies.removeAll { $0.name == name }
-                state.proxies.append(recorded)
-            }
-        })
-        let ready = proxy
-        try update { state in state.proxies = state.proxies.map { $0.name == name ? ready : $0 } }
-        return proxy
+        try await start(NginxServer(name: name, program: try NginxServer.locate(), directory: directory + "/" + name, port: 0,
+                                    upstreams: upstreams, settings: settings, process: nil), recordedIn: \.proxies)
     }
 
     public var backends: [LabBackend] { lock.withLock { state.backends } }
@@ -193,39 +165,32 @@ public final class Lab: @unchecked Sendable {
         var s = server
         s.settings = settings
         s.process = nil
-        try await start(&s)
-        return s
+        return try await start(s, recordedIn: \.servers)
     }
 
-    private func start(_ server: inout PostgreSQLServer) async throws {
-        let name = server.name
-        try await server.start(user: user, onSpawn: { p in
-            // Recorded before it is ready: an interrupt during the start stops it too.
-            try self.record(name: name) { $0.process = p }
+    /// Starts `server` and records it in the state's list at `list` (replacing a server of the
+    /// same name in place, or appended): once when its process exists, before it is ready — an
+    /// interrupt during the start stops it too — and again when it is ready.
+    private func start<Server: LabServer>(_ server: Server, recordedIn list: WritableKeyPath<State, [Server]>) async throws -> Server {
+        func put(_ s: Server, into state: inout State) {
+            if let i = state[keyPath: list].firstIndex(where: { $0.name == s.name }) { state[keyPath: list][i] = s }
+            else { state[keyPath: list].append(s) }
+        }
+        var started = server
+        try await started.start(user: user, onSpawn: { p in
+            var recorded = server
+            recorded.process = p
+            try self.update { put(recorded, into: &$0) }
         })
-        let ready = server
-        try record(name: name) { $0 = ready }
+        let ready = started
+        try update { put(ready, into: &$0) }
+        return started
     }
 
     private func update(_ change: (inout State) -> Void) throws {
         try lock.withLock {
             guard !stopping else { throw LabError("the lab in \(directory) is stopping") }
             change(&state)
-            try saveLocked()
-        }
-    }
-
-    private func record(name: String, _ change: (inout PostgreSQLServer) -> Void) throws {
-        try lock.withLock {
-            guard !stopping else { throw LabError("the lab in \(directory) is stopping") }
-            if let i = state.servers.firstIndex(where: { $0.name == name }) {
-                change(&state.servers[i])
-            } else {
-                var s = PostgreSQLServer(name: name, binDirectory: "", dataDirectory: directory + "/" + name, port: 0,
-                                         settings: PostgreSQLSettings(), process: nil)
-                change(&s)
-                state.servers.append(s)
-            }
             try saveLocked()
         }
     }
@@ -294,3 +259,15 @@ public final class Lab: @unchecked Sendable {
         return stopped
     }
 }
+
+/// A server the lab starts and records: PostgreSQL, Redis, nginx.
+protocol LabServer: Sendable {
+    var name: String { get }
+    var process: LabProcess? { get set }
+    /// Starts it; `onSpawn` runs once its process exists (if it throws, the server is stopped).
+    mutating func start(user: LabUser?, onSpawn: (LabProcess) throws -> Void) async throws
+}
+
+extension PostgreSQLServer: LabServer {}
+extension RedisServer: LabServer {}
+extension NginxServer: LabServer {}

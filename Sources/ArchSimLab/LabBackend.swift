@@ -29,7 +29,7 @@ public struct LabBackend: Codable, Sendable {
         let backend = LabBackend(name: name, port: port, program: program, arguments: args, process: p)
         do { try onSpawn(backend) } catch { p.stop(); throw error }
         try await p.waitUntilReady("backend \(name) (port \(port)) answering GET /health", timeout: timeout, interval: .milliseconds(100)) {
-            httpGet(port: port, path: "/health")?.0 == 200
+            await httpGetOffPool(port: port, path: "/health")?.0 == 200
         }
         return backend
     }
@@ -37,6 +37,14 @@ public struct LabBackend: Codable, Sendable {
     /// SIGTERM (a graceful shutdown: in-flight requests finish), SIGKILL after 15 s.
     @discardableResult
     public func stop() -> [Int32] { process?.stop(signal: SIGTERM, grace: 15) ?? [] }
+}
+
+/// ``httpGet(port:path:timeout:)`` on a Dispatch thread: a readiness probe in async code must not
+/// hold a thread of Swift's cooperative pool (two on this machine) while it blocks.
+public func httpGetOffPool(port: Int, path: String, timeout: Double = 2) async -> (Int, String)? {
+    await withCheckedContinuation { done in
+        DispatchQueue.global().async { done.resume(returning: httpGet(port: port, path: path, timeout: timeout)) }
+    }
 }
 
 /// GET `path` on 127.0.0.1:`port` over HTTP/1.0 with plain sockets: (status, body), or nil when

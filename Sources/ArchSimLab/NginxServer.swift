@@ -91,7 +91,7 @@ public struct NginxServer: Codable, Sendable {
         do { try onSpawn(p) } catch { p.stop(); throw error }
         let port = self.port
         try await p.waitUntilReady("nginx (\(name), port \(port)) passing GET /health to a backend", timeout: 10) {
-            httpGet(port: port, path: "/health")?.0 == 200
+            await httpGetOffPool(port: port, path: "/health")?.0 == 200
         }
     }
 
