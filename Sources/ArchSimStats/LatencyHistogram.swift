@@ -114,6 +114,7 @@ public struct LatencyHistogram: Sendable {
             let first = lowIndex
             for percent in percents {
                 if percent >= 100 { out.append(Double(max)); continue }
+                // Rank of the wanted value, 1-based, as HdrHistogram: ceil(p/100 · n), at least 1.
                 let rank = Swift.max(1, UInt64((percent / 100 * Double(count)).rounded(.up)))
                 // Whole blocks of 16 counts first (a short sum the compiler vectorises), then
                 // bucket by bucket inside the block that reaches the rank: the same bucket as a
